@@ -1,0 +1,49 @@
+"""How readouts are written, exactly as a user reads them on screen.
+
+The harness formats its expected values itself rather than borrowing the reference client's code:
+an oracle that shares the implementation under test cannot see that implementation's mistakes.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "UNKNOWN",
+    "format_cost",
+    "format_percent",
+    "format_tokens",
+    "parse_cost",
+    "parse_tokens",
+]
+
+UNKNOWN = "unknown"
+_COST = re.compile(r"^\$(?P<amount>[0-9][0-9,]*(?:\.[0-9]+)?)$")
+
+
+def format_tokens(tokens: int) -> str:
+    return f"{tokens:,}"
+
+
+def format_percent(tokens: int, context_limit: int) -> str:
+    # Round half up: 12.5% of the window reads "13%", the way the sidebars we imitate show it.
+    return f"{(tokens * 100 + context_limit // 2) // context_limit}%"
+
+
+def format_cost(cost: float | None) -> str:
+    if cost is None:
+        return UNKNOWN
+    return f"${cost:,.2f}"
+
+
+def parse_cost(shown: str) -> float | None:
+    """The dollar amount a cost readout shows, or None when it shows no amount ("unknown")."""
+    match = _COST.match(shown.strip())
+    if match is None:
+        return None
+    return float(match["amount"].replace(",", ""))
+
+
+def parse_tokens(shown: str) -> int | None:
+    digits = shown.strip().replace(",", "")
+    return int(digits) if digits.isdigit() else None

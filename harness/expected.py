@@ -1,0 +1,151 @@
+"""The scenario's own arithmetic: what each readout must show after each step.
+
+Pure: usage times price, summed in the order the steps happen, formatted as displayed. This is the
+``expected`` oracle's source of truth, and the loader runs it once over a whole scenario so that a
+step that cannot happen (a ``step`` with no turn running, a ``check`` that disagrees with the
+arithmetic) is reported with its line before anything starts.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from harness.display import format_cost, format_percent, format_tokens
+
+if TYPE_CHECKING:
+    from harness.scenario.model import Price, Scenario
+
+__all__ = ["ExpectedState", "ScenarioArithmeticError", "SessionTotals", "Usage", "step_cost"]
+
+
+class ScenarioArithmeticError(ValueError):
+    """A step that cannot happen given the steps before it."""
+
+
+class Usage(Protocol):
+    @property
+    def input(self) -> int: ...
+    @property
+    def output(self) -> int: ...
+    @property
+    def reasoning(self) -> int: ...
+    @property
+    def cache_read(self) -> int: ...
+    @property
+    def cache_write(self) -> int: ...
+    @property
+    def total(self) -> int: ...
+
+
+def step_cost(usage: Usage, price: Price | None) -> float | None:
+    """Dollars one model step costs; None when the model has no price (spend unknown)."""
+    if price is None:
+        return None
+    return (
+        usage.input * price.input
+        + (usage.output + usage.reasoning) * price.output
+        + usage.cache_read * price.cache_read
+        + usage.cache_write * price.cache_write
+    ) / 1_000_000
+
+
+@dataclass
+class SessionTotals:
+    model: str
+    context: int
+    price: Price | None
+    title: str
+    cost: float | None = 0.0
+    last_tokens: int = 0
+    token_sum: int = 0
+    pending: deque[Usage] = field(default_factory=deque)
+    steps_done: int = 0
+
+    def settle(self, usage: Usage) -> None:
+        cost = step_cost(usage, self.price)
+        # Unknown is absorbing, as SQL NULL is in `cost = cost + ?`: one unpriced step makes the
+        # whole total unknown rather than silently too low.
+        self.cost = None if cost is None or self.cost is None else self.cost + cost
+        if usage.output > 0:
+            self.last_tokens = usage.total
+        self.token_sum += usage.total
+        self.steps_done += 1
+
+
+@dataclass
+class ExpectedState:
+    sessions: dict[str, SessionTotals]
+    opened: str | None = None
+
+    @classmethod
+    def for_scenario(cls, scenario: Scenario) -> ExpectedState:
+        return cls(
+            sessions={
+                name: SessionTotals(
+                    model=spec.model,
+                    context=scenario.models[spec.model].context,
+                    price=scenario.models[spec.model].price,
+                    title=spec.title,
+                )
+                for name, spec in scenario.sessions.items()
+            }
+        )
+
+    def resolve(self, session: str | None) -> str:
+        if session is None:
+            if self.opened is None:
+                raise ScenarioArithmeticError("no session is open yet; add `- open: NAME` first")
+            return self.opened
+        if session not in self.sessions:
+            known = ", ".join(self.sessions)
+            raise ScenarioArithmeticError(f"unknown session {session!r}; known: {known}")
+        return session
+
+    def open_session(self, session: str) -> None:
+        self.opened = self.resolve(session)
+
+    def start_turn(self, session: str | None, usages: Iterable[Usage]) -> None:
+        totals = self.sessions[self.resolve(session)]
+        if totals.pending:
+            raise ScenarioArithmeticError(
+                "a turn is still running in this session; `finish` it before the next prompt"
+            )
+        totals.pending.extend(usages)
+
+    def release(self, session: str | None, count: int) -> None:
+        totals = self.sessions[self.resolve(session)]
+        if count > len(totals.pending):
+            raise ScenarioArithmeticError(
+                f"`step` releases {count} model step(s) but the turn has {len(totals.pending)} left"
+            )
+        for _ in range(count):
+            totals.settle(totals.pending.popleft())
+
+    def finish(self, session: str | None) -> None:
+        totals = self.sessions[self.resolve(session)]
+        while totals.pending:
+            totals.settle(totals.pending.popleft())
+
+    def turn_running(self, session: str) -> bool:
+        return bool(self.sessions[session].pending)
+
+    def display(self) -> dict[str, str]:
+        """Every readout of the open session, as it must be displayed."""
+        if self.opened is None:
+            return {}
+        totals = self.sessions[self.opened]
+        cost = format_cost(totals.cost)
+        tokens = format_tokens(totals.last_tokens)
+        return {
+            "sidebar.tokens": tokens,
+            "sidebar.percent": format_percent(totals.last_tokens, totals.context),
+            "sidebar.cost": cost,
+            "sessions.cost": cost,
+            "footer.tokens": tokens,
+            "footer.cost": cost,
+            "session.tokens": format_tokens(totals.token_sum),
+            "session.cost": cost,
+        }

@@ -1,0 +1,177 @@
+"""Anomalies as prose: the code line, what it implies, a small table, and the argument.
+
+Pure text from records; every report format (terminal, HTML, JUnit, pytest) prints the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.anomalies import DISAGREE, FROZEN, LOCKSTEP, NON_MONOTONIC, STALE, WRONG, Anomaly
+from harness.history import Checkpoint, History, Reading
+from harness.readouts import LOCKSTEP_GROUPS
+
+__all__ = ["Finding", "explain", "format_checkpoints", "group_findings"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One anomaly as a reader sees it: the same code, readouts and checkpoints on every surface
+    where it shows, told once."""
+
+    anomaly: Anomaly
+    surfaces: tuple[str, ...]
+
+
+def format_checkpoints(indexes: tuple[int, ...]) -> str:
+    """(2, 3, 4, 7) -> "2-4, 7"."""
+    spans: list[str] = []
+    start = previous = indexes[0]
+    for index in (*indexes[1:], None):
+        if index is not None and index == previous + 1:
+            previous = index
+            continue
+        spans.append(str(start) if start == previous else f"{start}-{previous}")
+        if index is not None:
+            start = previous = index
+    return ", ".join(spans)
+
+
+def group_findings(anomalies: list[Anomaly] | tuple[Anomaly, ...]) -> list[Finding]:
+    groups: dict[tuple[str, tuple[str, ...], tuple[int, ...]], list[Anomaly]] = {}
+    for anomaly in anomalies:
+        groups.setdefault((anomaly.code, anomaly.readouts, anomaly.checkpoints), []).append(anomaly)
+    return [Finding(members[0], tuple(m.surface for m in members)) for members in groups.values()]
+
+
+def _neighbours(readout: str, present: list[str]) -> list[str]:
+    for group in LOCKSTEP_GROUPS:
+        if readout in group:
+            return [name for name in group if name in present]
+    return [readout]
+
+
+def _short(readout: str) -> str:
+    return readout.rsplit(".", 1)[-1]
+
+
+def _rows_to_show(history: History, anomaly: Anomaly) -> list[Checkpoint]:
+    wanted = set(anomaly.checkpoints)
+    if len(wanted) > 6:
+        wanted = {anomaly.checkpoints[0], anomaly.checkpoints[1], anomaly.checkpoints[-1]}
+    if anomaly.witness > 1:
+        wanted.add(anomaly.witness - 1)
+    return [cp for cp in history.checkpoints if cp.index in wanted]
+
+
+def _table(history: History, anomaly: Anomaly, surface: str) -> list[str]:
+    present = history.readouts_on(surface)
+    columns = _neighbours(anomaly.readout, present)
+    header = ["cp", "line", "step", *(_short(c) for c in columns), "expected", "after reload"]
+    rows: list[list[str]] = []
+    for checkpoint in _rows_to_show(history, anomaly):
+        readings = checkpoint.readings.get(surface, {})
+        focus = readings.get(anomaly.readout, Reading(None, None, None))
+        rows.append(
+            [
+                str(checkpoint.index),
+                str(checkpoint.line),
+                checkpoint.label,
+                *((readings[c].live or "?") if c in readings else "-" for c in columns),
+                focus.asserted or focus.expected or "-",
+                focus.reload or "?",
+            ]
+        )
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return [
+        "  "
+        + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+
+
+def _at(history: History, surface: str, readout: str, index: int) -> Reading:
+    for checkpoint in history.checkpoints:
+        if checkpoint.index == index:
+            return checkpoint.readings[surface][readout]
+    raise KeyError(index)
+
+
+def _argument(history: History, anomaly: Anomaly) -> str:
+    surface = anomaly.surface.split("+")[0]
+    readout = anomaly.readout
+    span = format_checkpoints(anomaly.checkpoints)
+    first = _at(history, surface, readout, anomaly.witness)
+    if anomaly.code in (FROZEN, STALE):
+        readings = [_at(history, surface, readout, i) for i in anomaly.checkpoints]
+        storage_right = all(r.expected is None or r.reload == r.expected for r in readings)
+        moving = [
+            n
+            for n in _neighbours(readout, history.readouts_on(surface))
+            if n != readout
+            and len({_at(history, surface, n, i).live for i in anomaly.checkpoints}) > 1
+        ]
+        lead = f"{', '.join(moving)} advanced over checkpoints {span}; " if moving else ""
+        if anomaly.code == FROZEN:
+            middle = f"{readout} never moved live (it stayed at {first.live})"
+        else:
+            middle = f"{readout} moved live but stayed behind what storage held"
+        tail = (
+            "a fresh client showed the expected value each time, so storage was right and the"
+            " live channel never carried the change."
+            if storage_right
+            else "a fresh client showed a different value, so storage had moved on."
+        )
+        return f"Then: {lead}{middle}; {tail}"
+    if anomaly.code == WRONG:
+        truth = first.asserted or first.expected
+        storage = (
+            "a fresh client agreed with the live value, so the total itself is wrong, not late."
+            if first.reload == first.live
+            else f"a fresh client showed {first.reload}."
+        )
+        return (
+            f"Then: at checkpoint {anomaly.witness} {readout} showed {first.live} where the"
+            f" scenario's usage and prices give {truth}; {storage}"
+        )
+    if anomaly.code == NON_MONOTONIC:
+        return (
+            f"Then: {readout} fell at checkpoint {anomaly.witness} ({anomaly.detail}); money"
+            " billed never decreases, whatever is reverted, compacted or scrolled away."
+        )
+    if anomaly.code == DISAGREE:
+        checkpoint = next(cp for cp in history.checkpoints if cp.index == anomaly.witness)
+        shown = ", ".join(
+            f"{name} {readings[readout].live}"
+            for name, readings in checkpoint.readings.items()
+            if readout in readings
+        )
+        return f"Then: at checkpoint {anomaly.witness} the surfaces showed {readout} as: {shown}."
+    if anomaly.code == LOCKSTEP:
+        return (
+            f"Then: in one box, {', '.join(anomaly.readouts[1:]) or 'its neighbours'} moved while"
+            f" {anomaly.readouts[0]} stood still although storage changed (checkpoints {span})."
+        )
+    return ""
+
+
+def explain(history: History, finding: Finding, artifacts: str | None = None) -> str:
+    anomaly = finding.anomaly
+    lines = [
+        f"{anomaly.code}  {', '.join(anomaly.readouts)}  checkpoints"
+        f" {format_checkpoints(anomaly.checkpoints)} ({', '.join(finding.surfaces)})"
+    ]
+    if anomaly.implied:
+        also = ", ".join(
+            f"{a.code}({', '.join(a.readouts)})" for a in dict.fromkeys(anomaly.implied)
+        )
+        lines.append(f"  also: {also}")
+    surface = anomaly.surface.split("+")[0]
+    lines.extend(_table(history, anomaly, surface))
+    lines.append(f"  {_argument(history, anomaly)}")
+    witness = next(cp for cp in history.checkpoints if cp.index == anomaly.witness)
+    where = f"  Witness: cp {witness.index} (line {witness.line})."
+    if artifacts:
+        where += f" Artifacts: {artifacts}"
+    lines.append(where)
+    return "\n".join(lines)

@@ -1,0 +1,68 @@
+"""The readouts the harness knows: their names, their kind of number, and which move together.
+
+Names are stable: scenarios, snapshots and reports use them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from fnmatch import fnmatchcase
+
+__all__ = [
+    "LOCKSTEP_GROUPS",
+    "READOUTS",
+    "Kind",
+    "Readout",
+    "expand_patterns",
+    "readout",
+]
+
+
+class Kind(Enum):
+    OCCUPANCY = "occupancy"
+    """How full the context is now: may fall (compaction, a new turn with a smaller context)."""
+    CUMULATIVE = "cumulative"
+    """Money billed so far: never falls (revert, compaction, windowing do not un-spend)."""
+
+
+@dataclass(frozen=True)
+class Readout:
+    name: str
+    kind: Kind
+    measures: str
+    """What the value is: "tokens", "percent" or "cost"."""
+
+
+READOUTS: dict[str, Readout] = {
+    r.name: r
+    for r in (
+        Readout("sidebar.tokens", Kind.OCCUPANCY, "tokens"),
+        Readout("sidebar.percent", Kind.OCCUPANCY, "percent"),
+        Readout("sidebar.cost", Kind.CUMULATIVE, "cost"),
+        Readout("sessions.cost", Kind.CUMULATIVE, "cost"),
+        Readout("footer.tokens", Kind.OCCUPANCY, "tokens"),
+        Readout("footer.cost", Kind.CUMULATIVE, "cost"),
+        Readout("session.tokens", Kind.CUMULATIVE, "tokens"),
+        Readout("session.cost", Kind.CUMULATIVE, "cost"),
+    )
+}
+
+# Readouts shown in one box: a user expects them to move at the same checkpoints.
+LOCKSTEP_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("sidebar.tokens", "sidebar.percent", "sidebar.cost"),
+    ("footer.tokens", "footer.cost"),
+)
+
+
+def readout(name: str) -> Readout:
+    try:
+        return READOUTS[name]
+    except KeyError:
+        known = ", ".join(sorted(READOUTS))
+        raise KeyError(f"unknown readout {name!r}; known readouts: {known}") from None
+
+
+def expand_patterns(patterns: list[str] | tuple[str, ...], available: set[str]) -> set[str]:
+    """The readouts among ``available`` that any of the glob ``patterns`` names."""
+    return {name for name in available if any(fnmatchcase(name, p) for p in patterns)}

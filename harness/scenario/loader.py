@@ -1,0 +1,124 @@
+"""Load a scenario file into a :class:`Scenario`, or fail with ``path:line: what is wrong``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from harness.errors import ScenarioError
+from harness.expected import ExpectedState, ScenarioArithmeticError
+from harness.scenario.model import Scenario
+from harness.scenario.yaml_lines import LineMap, load_yaml_with_lines
+
+__all__ = ["LoadedScenario", "discover", "load_scenario", "load_scenarios"]
+
+SCENARIO_GLOB = "*.yaml"
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    scenario: Scenario
+    path: Path
+    step_lines: tuple[int, ...]
+    """The line where each step was written, by step index."""
+    source: str
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+
+def _readable_location(loc: tuple[str | int, ...], data: Any) -> tuple[tuple[str | int, ...], str]:
+    """Drop pydantic's union tags from ``loc`` by walking the real data; name it for a reader."""
+    real: list[str | int] = []
+    node = data
+    for part in loc:
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
+            node = node[part]
+            real.append(part)
+        # Anything else is a tag pydantic added (a union member's name), not part of the file.
+    shown = ""
+    for part in real:
+        shown += f"[{part}]" if isinstance(part, int) else (f".{part}" if shown else str(part))
+    return tuple(real), shown
+
+
+def _message(error: Any, field_path: str) -> str:
+    text = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        text = "unknown key (check its spelling, or the schema: `freshness schema`)"
+    elif error["type"] == "missing":
+        text = "required key is missing"
+    text = text.removeprefix("Value error, ")
+    return f"{field_path}: {text}" if field_path else text
+
+
+def _validation_error(
+    path: Path, error: ValidationError, data: Any, lines: LineMap
+) -> ScenarioError:
+    first = error.errors()[0]
+    real_loc, shown = _readable_location(tuple(first["loc"]), data)
+    if first["type"] == "missing" and real_loc == tuple(first["loc"][:-1]):
+        shown = f"{shown}.{first['loc'][-1]}" if shown else str(first["loc"][-1])
+    line = lines.line_of(real_loc)
+    more = len(error.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return ScenarioError(path, line, _message(first, shown) + suffix)
+
+
+def _source_line(text: str, line: int) -> list[str]:
+    all_lines = text.splitlines()
+    return [all_lines[line - 1]] if 0 < line <= len(all_lines) else []
+
+
+def load_scenario(path: Path, text: str | None = None) -> LoadedScenario:
+    """Parse, validate and dry-run one scenario file."""
+    loaded = load_yaml_with_lines(path, text)
+    data = loaded.data
+    if isinstance(data, dict):
+        data.setdefault("name", path.stem)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        failure = _validation_error(path, error, data, loaded.lines)
+        failure.source_lines = _source_line(loaded.text, failure.line)
+        raise failure from None
+    for where, problem in scenario.reference_problems():
+        line = loaded.lines.line_of(where)
+        raise ScenarioError(path, line, problem, _source_line(loaded.text, line))
+    step_lines = tuple(
+        loaded.lines.line_of(("steps", index)) for index in range(len(scenario.steps))
+    )
+    state = ExpectedState.for_scenario(scenario)
+    for index, step in enumerate(scenario.steps):
+        try:
+            step.apply(state)
+        except ScenarioArithmeticError as error:
+            raise ScenarioError(
+                path,
+                step_lines[index],
+                f"steps[{index}] {step.kind}: {error}",
+                _source_line(loaded.text, step_lines[index]),
+            ) from None
+    return LoadedScenario(scenario, path, step_lines, loaded.text)
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Path]:
+    """Scenario files named by ``paths``: files as given, folders searched recursively."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(path.rglob(SCENARIO_GLOB))
+        elif path.exists():
+            yield path
+        else:
+            raise ScenarioError(path, 1, "no such file or folder")
+
+
+def load_scenarios(paths: Iterable[Path]) -> list[LoadedScenario]:
+    return [load_scenario(path) for path in discover(paths)]

@@ -1,0 +1,139 @@
+"""The scenario language, version 1, as pydantic models.
+
+A scenario names models (prices, context window), sessions, and a list of steps a person would take
+with a coding agent; after every step the runner takes a checkpoint. Per fix mode it says what must
+happen: ``pass``, or the anomalies the harness must raise. Step kinds live in
+:mod:`harness.scenario.steps`; this module holds everything else.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from harness.anomalies import ANOMALY_CODES
+from harness.scenario.steps import Step
+
+__all__ = [
+    "FIX_MODES",
+    "SURFACES",
+    "ExpectedAnomaly",
+    "FixMode",
+    "ModelSpec",
+    "Price",
+    "Scenario",
+    "SessionSpec",
+]
+
+FixMode = Literal["none", "client", "server", "both"]
+FIX_MODES: tuple[FixMode, ...] = ("none", "client", "server", "both")
+SURFACES: tuple[str, ...] = ("store", "protocol", "tui", "terminal", "web")
+
+Dollars = Annotated[float, Field(ge=0, le=1_000_000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Price(_Strict):
+    """Dollars per million tokens; reasoning tokens are billed as output."""
+
+    input: Dollars
+    output: Dollars
+    cache_read: Dollars = 0.0
+    cache_write: Dollars = 0.0
+
+
+class ModelSpec(_Strict):
+    context: Annotated[int, Field(gt=0, le=100_000_000)]
+    price: Price | None = None
+    """None: the model has no price, so its spend is unknown (never $0.00)."""
+
+
+class SessionSpec(_Strict):
+    title: Annotated[str, Field(max_length=500)] = "Untitled"
+    model: str
+
+
+class ExpectedAnomaly(_Strict):
+    """One anomaly a fix mode must raise: its code, the readouts (glob patterns) and surfaces."""
+
+    code: str
+    readouts: tuple[str, ...]
+    surfaces: tuple[str, ...] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_short_form(cls, raw: Any) -> Any:
+        # Written as `- FROZEN-UNTIL-RELOAD: [sidebar.cost]` with an optional `surfaces:` key.
+        if not isinstance(raw, dict) or "code" in raw:
+            return raw
+        codes = [key for key in raw if key != "surfaces"]
+        if len(codes) != 1:
+            raise ValueError(
+                "write one anomaly per item, as `- FROZEN-UNTIL-RELOAD: [sidebar.cost]`"
+            )
+        readouts = raw[codes[0]]
+        if isinstance(readouts, str):
+            readouts = [readouts]
+        return {"code": codes[0], "readouts": readouts, "surfaces": raw.get("surfaces")}
+
+    @field_validator("code")
+    @classmethod
+    def _known_code(cls, code: str) -> str:
+        if code not in ANOMALY_CODES:
+            raise ValueError(f"unknown anomaly code {code!r}; known: {', '.join(ANOMALY_CODES)}")
+        return code
+
+    @field_validator("surfaces")
+    @classmethod
+    def _known_surfaces(cls, surfaces: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for surface in surfaces or ():
+            if surface not in SURFACES:
+                raise ValueError(f"unknown surface {surface!r}; known: {', '.join(SURFACES)}")
+        return surfaces
+
+
+Expectation = Literal["pass"] | list[ExpectedAnomaly]
+
+
+class Scenario(_Strict):
+    version: Literal[1]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    about: Annotated[str, Field(min_length=1)]
+    """Which kind of public report this reproduces, in our own words."""
+    models: Annotated[dict[str, ModelSpec], Field(min_length=1)]
+    sessions: Annotated[dict[str, SessionSpec], Field(min_length=1)]
+    steps: Annotated[list[Step], Field(min_length=1, max_length=10_000)]
+    expect: dict[FixMode, Expectation]
+    surfaces: tuple[str, ...] = SURFACES
+    """Surfaces this scenario applies to; others skip it (and say so)."""
+
+    def reference_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Names that point nowhere, each with where in the document it was written."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        for name, session in self.sessions.items():
+            if session.model not in self.models:
+                problems.append(
+                    (
+                        ("sessions", name, "model"),
+                        f"session {name!r} uses model {session.model!r},"
+                        " which `models` does not define",
+                    )
+                )
+        missing = [mode for mode in FIX_MODES if mode not in self.expect]
+        if missing:
+            problems.append(
+                (
+                    ("expect",),
+                    f"`expect` must state every fix mode; missing: {', '.join(missing)}"
+                    " (write `pass` or the anomalies it must raise)",
+                )
+            )
+        return problems
+
+    def expectation(self, mode: FixMode) -> tuple[ExpectedAnomaly, ...]:
+        stated = self.expect[mode]
+        return () if stated == "pass" else tuple(stated)

@@ -1,0 +1,264 @@
+"""Step kinds of the scenario language.
+
+Each kind is one small class: its fields (what the YAML says), ``apply`` (what it does to the
+scenario's own arithmetic, pure) and ``run`` (what it asks the target to do, through the
+:class:`Actions` the runner provides). Adding a kind means adding a class here and naming it in
+``STEP_KINDS``; the loader, schema and runner pick it up from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from harness.expected import ExpectedState, ScenarioArithmeticError
+
+__all__ = [
+    "STEP_KINDS",
+    "Actions",
+    "BaseStep",
+    "CheckStep",
+    "FinishStep",
+    "ModelStepSpec",
+    "OpenStep",
+    "PromptStep",
+    "ReloadStep",
+    "RenameStep",
+    "Step",
+    "StepStep",
+    "UsageSpec",
+]
+
+TokenCount = Annotated[int, Field(ge=0, le=100_000_000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UsageSpec(_Strict):
+    """Tokens one model step reports, of all five kinds."""
+
+    input: TokenCount = 0
+    output: TokenCount = 0
+    reasoning: TokenCount = 0
+    cache_read: TokenCount = 0
+    cache_write: TokenCount = 0
+
+    @property
+    def total(self) -> int:
+        return self.input + self.output + self.reasoning + self.cache_read + self.cache_write
+
+
+class ModelStepSpec(_Strict):
+    """One step of the scripted model: what it streams and the usage it reports at the end."""
+
+    text: Annotated[str, Field(max_length=100_000)] = ""
+    reasoning: Annotated[str, Field(max_length=100_000)] = ""
+    tool: str | None = None
+    """A built-in tool the agent runs before asking the model again (e.g. ``echo``)."""
+    tool_args: dict[str, Any] = Field(default_factory=dict)
+    usage: UsageSpec
+
+
+class Actions(Protocol):
+    """What a step may ask of the system under test; the runner implements it."""
+
+    async def open_session(self, session: str) -> None: ...
+    async def prompt(
+        self, session: str, text: str, model_steps: Sequence[ModelStepSpec]
+    ) -> None: ...
+    async def release(self, session: str, count: int) -> None: ...
+    async def finish(self, session: str) -> None: ...
+    async def reload(self) -> None: ...
+    async def rename(self, session: str, title: str) -> None: ...
+
+
+class BaseStep(_Strict):
+    kind: ClassVar[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_word(cls, raw: Any) -> Any:
+        # `- finish` is shorthand for `- finish: {}`.
+        return {raw: {}} if isinstance(raw, str) else raw
+
+    def label(self) -> str:
+        return self.kind
+
+    def apply(self, state: ExpectedState) -> None:
+        """Advance the scenario's own arithmetic; raise ScenarioArithmeticError if impossible."""
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        """Ask the target to do this step. ``state`` is the arithmetic *before* ``apply``."""
+
+    def assertions(self) -> dict[str, str]:
+        """Values the step states a readout must show at its checkpoint."""
+        return {}
+
+
+class _SessionArgs(_Strict):
+    session: str | None = None
+    """A session name from `sessions`; the open one when omitted."""
+
+
+class OpenStep(BaseStep):
+    kind = "open"
+    open: str
+
+    def label(self) -> str:
+        return f"open {self.open}"
+
+    def apply(self, state: ExpectedState) -> None:
+        state.open_session(self.open)
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        await actions.open_session(self.open)
+
+
+class PromptArgs(_SessionArgs):
+    text: Annotated[str, Field(min_length=1, max_length=100_000)]
+    model_steps: Annotated[list[ModelStepSpec], Field(min_length=1, max_length=1_000)]
+
+
+class PromptStep(BaseStep):
+    kind = "prompt"
+    prompt: PromptArgs
+
+    def label(self) -> str:
+        return "prompt"
+
+    def apply(self, state: ExpectedState) -> None:
+        state.start_turn(self.prompt.session, [step.usage for step in self.prompt.model_steps])
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        session = state.resolve(self.prompt.session)
+        await actions.prompt(session, self.prompt.text, self.prompt.model_steps)
+
+
+class StepArgs(_SessionArgs):
+    count: Annotated[int, Field(ge=1, le=1_000)] = 1
+
+
+class StepStep(BaseStep):
+    """Release the next model step(s) of the running turn; the checkpoint follows mid-turn."""
+
+    kind = "step"
+    step: StepArgs
+
+    def label(self) -> str:
+        return "step" if self.step.count == 1 else f"step x{self.step.count}"
+
+    def apply(self, state: ExpectedState) -> None:
+        state.release(self.step.session, self.step.count)
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        await actions.release(state.resolve(self.step.session), self.step.count)
+
+
+class FinishStep(BaseStep):
+    """Release every remaining model step and wait until the turn is over."""
+
+    kind = "finish"
+    finish: _SessionArgs
+
+    def apply(self, state: ExpectedState) -> None:
+        state.finish(self.finish.session)
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        await actions.finish(state.resolve(self.finish.session))
+
+
+class _NoArgs(_Strict):
+    pass
+
+
+class ReloadStep(BaseStep):
+    """Every surface reloads, as a person presses reload: live values start from storage again."""
+
+    kind = "reload"
+    reload: _NoArgs
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        await actions.reload()
+
+
+class RenameArgs(_SessionArgs):
+    title: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class RenameStep(BaseStep):
+    kind = "rename"
+    rename: RenameArgs
+
+    @model_validator(mode="before")
+    @classmethod
+    def _title_only(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and isinstance(raw.get("rename"), str):
+            return {"rename": {"title": raw["rename"]}}
+        return raw
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        await actions.rename(state.resolve(self.rename.session), self.rename.title)
+
+
+class CheckStep(BaseStep):
+    """State what readouts must show here, written as displayed ("13,000", "13%", "$0.05")."""
+
+    kind = "check"
+    check: Annotated[dict[str, Annotated[str, Field(max_length=100)]], Field(min_length=1)]
+
+    def apply(self, state: ExpectedState) -> None:
+        expected = state.display()
+        for name, shown in self.check.items():
+            if name not in expected:
+                known = ", ".join(sorted(expected))
+                raise ScenarioArithmeticError(f"unknown readout {name!r}; known: {known}")
+            if expected[name] != shown:
+                raise ScenarioArithmeticError(
+                    f"check says {name} shows {shown!r}, but the scenario's usage and prices give"
+                    f" {expected[name]!r}"
+                )
+
+    def assertions(self) -> dict[str, str]:
+        return dict(self.check)
+
+
+STEP_KINDS: tuple[type[BaseStep], ...] = (
+    OpenStep,
+    PromptStep,
+    StepStep,
+    FinishStep,
+    ReloadStep,
+    RenameStep,
+    CheckStep,
+)
+
+
+def _kind_of(raw: Any) -> str | None:
+    if isinstance(raw, BaseStep):
+        return raw.kind
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, dict) and len(raw) == 1:
+        key = next(iter(raw))
+        return key if isinstance(key, str) else None
+    return None
+
+
+_STEP_ERROR = (
+    "each step is one of: "
+    + ", ".join(kind.kind for kind in STEP_KINDS)
+    + " (written `- finish` or `- prompt: {...}`)"
+)
+
+if TYPE_CHECKING:
+    Step = BaseStep
+else:
+    # Built from STEP_KINDS so that a new kind needs no edit here.
+    Step = Annotated[
+        Union[tuple(Annotated[kind, Tag(kind.kind)] for kind in STEP_KINDS)],  # noqa: UP007
+        Discriminator(_kind_of, custom_error_type="unknown_step", custom_error_message=_STEP_ERROR),
+    ]

@@ -1,0 +1,123 @@
+"""Safe YAML loading that remembers where every value was written.
+
+PyYAML's composer gives nodes with marks; we build plain Python values from those nodes ourselves so
+that (a) every mapping key and sequence item keeps its line, and (b) hostile input is bounded: file
+size, nesting depth and the number of values after alias expansion (the "billion laughs" bomb) all
+have limits, and exceeding one is an ordinary error with a line number, never a hang.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.errors import ScenarioError
+
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_VALUES", "LineMap", "LoadedYaml", "load_yaml_with_lines"]
+
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 40
+MAX_VALUES = 200_000
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class LineMap:
+    """Maps a path of keys and indexes inside the document to its first line (1-based)."""
+
+    lines: dict[Path_, int]
+
+    def line_of(self, path: Path_) -> int:
+        """The line of the deepest prefix of ``path`` that was written in the file."""
+        for cut in range(len(path), -1, -1):
+            found = self.lines.get(path[:cut])
+            if found is not None:
+                return found
+        return 1
+
+
+@dataclass(frozen=True)
+class LoadedYaml:
+    data: Any
+    lines: LineMap
+    text: str
+
+
+class _Builder:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: dict[Path_, int] = {}
+        self.values = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def fail(self, node: yaml.Node, message: str) -> ScenarioError:
+        return ScenarioError(self.path, node.start_mark.line + 1, message)
+
+    def build(self, node: yaml.Node, where: Path_, depth: int) -> Any:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise self.fail(node, f"too many values (over {MAX_VALUES:,}); is an alias expanding?")
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"nested deeper than {MAX_DEPTH} levels")
+        self.lines.setdefault(where, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise self.fail(key_node, "merge keys (<<) are not supported; repeat the keys")
+                key = self.build(key_node, (*where, "<key>"), depth + 1)
+                if not isinstance(key, str | int):
+                    raise self.fail(key_node, "mapping keys must be plain strings")
+                if key in result:
+                    raise self.fail(key_node, f"duplicate key {key!r}")
+                self.lines[(*where, key)] = key_node.start_mark.line + 1
+                result[key] = self.build(value_node, (*where, key), depth + 1)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [
+                self.build(item, (*where, index), depth + 1)
+                for index, item in enumerate(node.value)
+            ]
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.fail(node, "unsupported YAML node")
+        try:
+            # The composer already resolved the tag (int, float, bool, null, str); the safe
+            # constructor turns it into the value and refuses any python/* tag.
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as error:
+            raise self.fail(node, f"cannot read this value: {error}") from None
+
+
+def load_yaml_with_lines(path: Path, text: str | None = None) -> LoadedYaml:
+    """Read one YAML document from ``path`` safely, keeping the line of every value."""
+    if text is None:
+        try:
+            size = path.stat().st_size
+        except OSError as error:
+            raise ScenarioError(path, 1, f"cannot read the file: {error.strerror}") from None
+        if size > MAX_BYTES:
+            raise ScenarioError(path, 1, f"file is {size:,} bytes; the limit is {MAX_BYTES:,}")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise ScenarioError(path, 1, f"not UTF-8 text ({error.reason})") from None
+    elif len(text.encode()) > MAX_BYTES:
+        raise ScenarioError(path, 1, f"document is over the {MAX_BYTES:,}-byte limit")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = error.problem or error.context or "invalid YAML"
+        raise ScenarioError(path, line, f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as error:
+        raise ScenarioError(path, 1, f"invalid YAML: {error}") from None
+    if node is None:
+        raise ScenarioError(path, 1, "the file is empty")
+    builder = _Builder(path)
+    data = builder.build(node, (), 0)
+    return LoadedYaml(data=data, lines=LineMap(builder.lines), text=text)
