@@ -1,0 +1,60 @@
+"""`create_app(config)`: the reference agent server as a FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .agent import Agent
+from .auth import BasicPasswordMiddleware
+from .bus import Bus
+from .config import AgentConfig
+from .db import Database
+from .errors import install_error_handlers
+from .providers import make_provider
+from .repo import Repository
+from .routes import router
+
+__all__ = ["create_app"]
+
+
+def create_app(config: AgentConfig) -> FastAPI:
+    """Opens (or creates) the data folder's database now; the provider client and event
+    bus live as long as the app. `app.state` holds config, database, repo, bus and agent."""
+    config.workspace.mkdir(parents=True, exist_ok=True)
+    database = Database(config.database_path)
+    repo = Repository(database, directory=str(config.workspace))
+    bus = Bus(replay_buffer=config.replay_buffer, subscriber_queue=config.subscriber_queue)
+    provider = make_provider(config.provider)
+    agent = Agent(config, repo, bus, provider)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await agent.shutdown()
+            bus.close()
+            await provider.aclose()
+            database.close()
+
+    app = FastAPI(
+        title="freshness reference agent",
+        version="1",
+        openapi_url="/doc",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    app.state.database = database
+    app.state.repo = repo
+    app.state.bus = bus
+    app.state.agent = agent
+    install_error_handlers(app)
+    app.include_router(router)
+    if config.password:
+        app.add_middleware(BasicPasswordMiddleware, password=config.password)
+    return app

@@ -1,0 +1,198 @@
+"""HTTP routes, named and shaped like the opencode API subset."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse
+
+from . import events
+from .agent import Agent, SessionBusy, UnknownModel
+from .bus import Bus
+from .config import PROVIDER_ID
+from .errors import BadRequest
+from .repo import Repository
+from .stream import event_stream
+from .types import JSON
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+class _Body(BaseModel):
+    # Unknown fields are refused, as opencode's schemas (additionalProperties: false) do.
+    model_config = ConfigDict(extra="forbid")
+
+
+class SessionCreateBody(_Body):
+    title: str | None = None
+    parentID: str | None = None
+    agent: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class SessionUpdateBody(_Body):
+    title: str | None = Field(default=None, min_length=1)
+    metadata: dict[str, Any] | None = None
+
+
+class ModelRef(_Body):
+    providerID: str
+    modelID: str
+
+
+class TextPartInput(_Body):
+    type: Literal["text"]
+    text: str
+    id: str | None = None
+    synthetic: bool | None = None
+    ignored: bool | None = None
+    time: dict[str, int] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class PromptBody(_Body):
+    parts: list[TextPartInput] = Field(min_length=1)
+    model: ModelRef | None = None
+    messageID: str | None = None
+    agent: str | None = None
+    noReply: bool | None = None
+    system: str | None = None
+    tools: dict[str, bool] | None = None
+    variant: str | None = None
+
+
+def _repo(request: Request) -> Repository:
+    repo: Repository = request.app.state.repo
+    return repo
+
+
+def _bus(request: Request) -> Bus:
+    bus: Bus = request.app.state.bus
+    return bus
+
+
+def _agent(request: Request) -> Agent:
+    agent: Agent = request.app.state.agent
+    return agent
+
+
+@router.get("/session/status")
+async def session_status(request: Request) -> dict[str, JSON]:
+    return _agent(request).status()
+
+
+@router.post("/session")
+async def create_session(request: Request, body: SessionCreateBody | None = None) -> JSON:
+    body = body or SessionCreateBody()
+    if body.parentID is not None and not _exists(request, body.parentID):
+        raise BadRequest("parentID", f"no session {body.parentID!r} to be the parent")
+    info = _repo(request).create_session(title=body.title, parent_id=body.parentID)
+    _bus(request).publish(events.session_created(info))
+    return info
+
+
+def _exists(request: Request, session_id: str) -> bool:
+    try:
+        _repo(request).get_session(session_id)
+    except LookupError:
+        return False
+    return True
+
+
+@router.get("/session")
+async def list_sessions(
+    request: Request, limit: Annotated[int | None, Query(ge=0)] = None
+) -> list[JSON]:
+    return _repo(request).list_sessions(limit=limit)
+
+
+@router.get("/session/{sessionID}")
+async def get_session(request: Request, sessionID: str) -> JSON:
+    return _repo(request).get_session(sessionID)
+
+
+@router.patch("/session/{sessionID}")
+async def update_session(
+    request: Request, sessionID: str, body: SessionUpdateBody
+) -> JSON:
+    repo = _repo(request)
+    if body.title is None:
+        return repo.get_session(sessionID)
+    # The rename reads the whole row, so this session.updated carries the current totals:
+    # a rename refreshes a stale cost as a side effect, as in real agents.
+    info = repo.rename_session(sessionID, body.title)
+    _bus(request).publish(events.session_updated(info))
+    return info
+
+
+@router.delete("/session/{sessionID}")
+async def delete_session(request: Request, sessionID: str) -> bool:
+    _repo(request).get_session(sessionID)
+    await _agent(request).abort(sessionID)
+    info = _repo(request).delete_session(sessionID)
+    _bus(request).publish(events.session_deleted(info))
+    return True
+
+
+@router.get("/session/{sessionID}/message")
+async def list_messages(
+    request: Request,
+    sessionID: str,
+    limit: Annotated[int | None, Query(ge=0)] = None,
+) -> list[JSON]:
+    return _repo(request).list_messages(sessionID, limit=limit)
+
+
+@router.get("/session/{sessionID}/message/{messageID}")
+async def get_message(request: Request, sessionID: str, messageID: str) -> JSON:
+    return _repo(request).get_message(sessionID, messageID)
+
+
+@router.post("/session/{sessionID}/prompt_async", status_code=204)
+async def prompt_async(
+    request: Request, sessionID: str, body: PromptBody
+) -> Response:
+    _repo(request).get_session(sessionID)
+    agent = _agent(request)
+    if body.model is not None and body.model.providerID != PROVIDER_ID:
+        raise BadRequest("model.providerID",
+                         f"unknown provider {body.model.providerID!r}; use {PROVIDER_ID!r}")
+    try:
+        model = agent.resolve_model(body.model.modelID if body.model else None)
+    except UnknownModel as error:
+        raise BadRequest("model.modelID", str(error)) from error
+    text = "\n".join(part.text for part in body.parts if not part.ignored)
+    try:
+        agent.start_turn(sessionID, text, model)
+    except SessionBusy as error:
+        return JSONResponse({"_tag": "SessionBusyError", "sessionID": sessionID,
+                             "message": str(error)}, status_code=409)
+    return Response(status_code=204)
+
+
+@router.post("/session/{sessionID}/abort")
+async def abort(request: Request, sessionID: str) -> bool:
+    _repo(request).get_session(sessionID)
+    return await _agent(request).abort(sessionID)
+
+
+@router.get("/event")
+async def subscribe(
+    request: Request,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> EventSourceResponse:
+    after: int | None = None
+    if last_event_id is not None and last_event_id.strip():
+        try:
+            after = int(last_event_id)
+        except ValueError:
+            raise BadRequest("Last-Event-ID", "must be an integer event sequence",
+                             kind="Headers") from None
+        if after < 0:
+            raise BadRequest("Last-Event-ID", "must not be negative", kind="Headers")
+    return EventSourceResponse(event_stream(_bus(request), after))
