@@ -74,14 +74,28 @@ def _message(step: ModelStep, model: str, *, content: list[Any], final: bool) ->
 
 def _block_frames(index: int, block: dict[str, Any], deltas: list[dict[str, Any]]) -> list[Frame]:
     frames = [
-        Frame(sse_event("content_block_start", {
-            "type": "content_block_start", "index": index, "content_block": block,
-        }))
+        Frame(
+            sse_event(
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": block,
+                },
+            )
+        )
     ]
     frames += [
-        Frame(sse_event("content_block_delta", {
-            "type": "content_block_delta", "index": index, "delta": delta,
-        }))
+        Frame(
+            sse_event(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": delta,
+                },
+            )
+        )
         for delta in deltas
     ]
     frames.append(
@@ -102,8 +116,7 @@ def _blocks(step: ModelStep) -> list[tuple[dict[str, Any], list[dict[str, Any]]]
         blocks.append(({"type": "text", "text": ""}, deltas))
     for call in step.tool_calls:
         deltas = [
-            {"type": "input_json_delta", "partial_json": p}
-            for p in split_json(call.arguments_json)
+            {"type": "input_json_delta", "partial_json": p} for p in split_json(call.arguments_json)
         ]
         blocks.append(({"type": "tool_use", "id": call.id, "name": call.name, "input": {}}, deltas))
     return blocks

@@ -41,9 +41,7 @@ class Usage:
             value = getattr(self, name)
             # bool is an int subclass; a True here is always a typo in a scenario.
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ScriptError(
-                    f"Usage.{name} must be a non-negative integer, got {value!r}"
-                )
+                raise ScriptError(f"Usage.{name} must be a non-negative integer, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
