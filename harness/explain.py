@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from harness.anomalies import DISAGREE, FROZEN, LOCKSTEP, NON_MONOTONIC, STALE, WRONG, Anomaly
 from harness.history import Checkpoint, History, Reading
 from harness.readouts import LOCKSTEP_GROUPS
+from harness.verdict import Verdict
 
-__all__ = ["Finding", "explain", "format_checkpoints", "group_findings"]
+__all__ = ["Finding", "explain", "failure_text", "format_checkpoints", "group_findings"]
 
 
 @dataclass(frozen=True)
@@ -174,4 +175,22 @@ def explain(history: History, finding: Finding, artifacts: str | None = None) ->
     if artifacts:
         where += f" Artifacts: {artifacts}"
     lines.append(where)
+    return "\n".join(lines)
+
+
+def failure_text(history: History, verdict: Verdict, artifacts: str | None = None) -> str:
+    """Everything a reader needs about one run that did not meet its expectation."""
+    lines = [f"FAILED {history.path}::mode={verdict.mode}"]
+    if verdict.error is not None:
+        lines.append(f"ERROR  the run did not finish: {verdict.error}")
+        lines.append("  Nothing is known about this mode; an unfinished run is never a pass.")
+    unexpected = [a for v in verdict.surfaces.values() for a in v.unexpected]
+    for finding in group_findings(list(dict.fromkeys(unexpected))):
+        lines.append(explain(history, finding, artifacts))
+    for surface, surface_verdict in verdict.surfaces.items():
+        for code, readout in surface_verdict.missing:
+            lines.append(
+                f"MISSED  expected {code} on {readout} ({surface}), but the run never showed it:"
+                " the harness did not catch the bug it is meant to catch in this mode."
+            )
     return "\n".join(lines)

@@ -1,0 +1,159 @@
+"""The ``freshness`` command.
+
+Exit codes: 0 when every expectation holds (expected failures included), 1 when any does not,
+2 on bad input (a scenario that does not load, an unknown mode or surface).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import cast
+
+from harness.errors import FreshnessError
+from harness.scenario.loader import load_scenarios
+from harness.scenario.model import FIX_MODES, SURFACES, FixMode, Scenario
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_PATHS = [Path("scenarios")]
+
+
+def _csv(choices: Sequence[str], what: str) -> Callable[[str], list[str]]:
+    def parse(text: str) -> list[str]:
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        unknown = [item for item in items if item not in choices]
+        if unknown or not items:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {', '.join(unknown) or '(none)'}; choose from {', '.join(choices)}"
+            )
+        return items
+
+    return parse
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="freshness",
+        description="Find readouts that are right after a reload but frozen while the app is live.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run scenarios in every fix mode and print the matrix")
+    run.add_argument("paths", nargs="*", type=Path, help="scenario files or folders (scenarios/)")
+    run.add_argument("--mode", type=_csv(FIX_MODES, "mode"), default=list(FIX_MODES))
+    run.add_argument(
+        "--surface",
+        type=_csv(SURFACES, "surface"),
+        default=["store", "protocol"],
+        help="surfaces to read (store,protocol; tui, terminal, web where installed)",
+    )
+    run.add_argument(
+        "--report",
+        type=_csv(("html", "json", "junit"), "report"),
+        default=["html"],
+        help="report files to write into the run folder (html,json,junit)",
+    )
+    run.add_argument("--runs-dir", type=Path, default=Path(".freshness/runs"))
+    run.add_argument("--jobs", "-j", type=int, default=2, help="runs at once (default 2)")
+    run.add_argument("--verbose", "-v", action="store_true", help="explain caught failures too")
+
+    commands.add_parser("schema", help="print the scenario JSON Schema (for editors)")
+
+    listing = commands.add_parser("list", help="list scenarios and what each mode must give")
+    listing.add_argument("paths", nargs="*", type=Path)
+
+    serve = commands.add_parser("serve", help="start the reference agent and a scripted model")
+    serve.add_argument("--port", type=int, default=4096)
+    serve.add_argument("--model-port", type=int, default=0)
+    serve.add_argument("--server-fix", action="store_true", help="publish session totals")
+    serve.add_argument("--data-dir", type=Path, default=Path(".freshness/serve"))
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from harness.reports import print_report, write_reports
+    from harness.session import run_matrix
+
+    scenarios = load_scenarios(args.paths or DEFAULT_PATHS)
+    if not scenarios:
+        raise FreshnessError("no scenario files found (looked for *.yaml)")
+    run_id = time.strftime("%Y%m%d-%H%M%S")
+    runs_dir: Path = args.runs_dir / run_id
+    console = Console()
+    console.print(
+        f"[bold]freshness[/] {len(scenarios)} scenario(s) x {len(args.mode)} mode(s)"
+        f" on {', '.join(args.surface)} -> {runs_dir}"
+    )
+    results = asyncio.run(
+        run_matrix(
+            scenarios,
+            cast(list[FixMode], args.mode),
+            surfaces=args.surface,
+            runs_dir=runs_dir,
+            jobs=args.jobs,
+        )
+    )
+    written = write_reports(results, set(args.report), runs_dir)
+    print_report(results, console, verbose=args.verbose, written=written)
+    return EXIT_OK if all(result.verdict.ok for result in results) else EXIT_FAILED
+
+
+def _list(args: argparse.Namespace) -> int:
+    for loaded in load_scenarios(args.paths or DEFAULT_PATHS):
+        scenario = loaded.scenario
+        print(f"{loaded.path}  {scenario.name}")
+        print(f"    about: {scenario.about}")
+        for mode in FIX_MODES:
+            expected = scenario.expectation(mode)
+            said = ", ".join(f"{e.code}({', '.join(e.readouts)})" for e in expected) or "pass"
+            print(f"    {mode:<7} {said}")
+    return EXIT_OK
+
+
+def _schema() -> int:
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Freshness scenario (version 1)"
+    print(json.dumps(schema, indent=2))
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from harness.serve import serve_forever
+
+    return serve_forever(
+        port=args.port,
+        model_port=args.model_port,
+        server_fix=args.server_fix,
+        data_dir=args.data_dir,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "list":
+            return _list(args)
+        if args.command == "schema":
+            return _schema()
+        return _serve(args)
+    except FreshnessError as error:
+        print(f"freshness: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The protocol surface: a session mirror built only from events, held against ``GET /session``.
+
+This is the server-side invariant, independent of any client's code: if every write that changes a
+session's totals publishes an event carrying them, a mirror that only listens stays equal to what a
+fresh ``GET`` returns. It works unchanged on any opencode-compatible server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+from harness.display import format_cost, format_tokens
+from harness.drivers.base import LiveValue, TargetInfo
+from harness.drivers.event_stream import EventStream, ReceivedEvent
+from harness.drivers.settle import wait_quiet
+from harness.errors import TargetError
+
+__all__ = ["ProtocolSurface", "session_readouts"]
+
+
+def session_readouts(info: dict[str, Any]) -> dict[str, str]:
+    """The protocol readouts of one session object, as the opencode API shapes it."""
+    tokens = info.get("tokens") or {}
+    cache = tokens.get("cache") or {}
+    total = sum(
+        int(value or 0)
+        for value in (
+            tokens.get("input"),
+            tokens.get("output"),
+            tokens.get("reasoning"),
+            cache.get("read"),
+            cache.get("write"),
+        )
+    )
+    cost = info.get("cost")
+    return {
+        "session.tokens": format_tokens(total),
+        "session.cost": format_cost(None if cost is None else float(cost)),
+    }
+
+
+class ProtocolSurface:
+    name = "protocol"
+    readouts: tuple[str, ...] = ("session.tokens", "session.cost")
+
+    def __init__(self, quiet: float = 0.03, deadline: float = 3.0) -> None:
+        self._quiet = quiet
+        self._deadline = deadline
+        self._mirror: dict[str, dict[str, Any]] = {}
+        self._changed_at: dict[str, float] = {}
+        self._shown: dict[str, str] = {}
+        self._session: str | None = None
+        self._events: EventStream | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._last_event = time.monotonic()
+
+    async def attach(self, target: TargetInfo) -> None:
+        auth = httpx.BasicAuth("opencode", target.password) if target.password else None
+        self._http = httpx.AsyncClient(base_url=target.base_url, auth=auth, timeout=10.0)
+        self._events = EventStream(target.base_url, auth)
+        self._events.listen(self._on_event)
+        await self._events.start()
+        await self._bootstrap()
+
+    async def _bootstrap(self) -> None:
+        sessions = await self._get("/session")
+        self._mirror = {info["id"]: info for info in sessions}
+        self._note_change()
+
+    async def _get(self, path: str) -> Any:
+        assert self._http is not None
+        try:
+            response = await self._http.get(path)
+            response.raise_for_status()
+            return response.json()
+        except httpx.HTTPError as error:
+            raise TargetError(f"GET {path} failed: {error}") from None
+
+    def _on_event(self, event: ReceivedEvent) -> None:
+        self._last_event = event.t
+        info = event.properties.get("info")
+        if event.type in ("session.created", "session.updated") and isinstance(info, dict):
+            self._mirror[info["id"]] = info
+        elif event.type == "session.deleted" and isinstance(info, dict):
+            self._mirror.pop(info.get("id", ""), None)
+        else:
+            return
+        self._note_change(event.t)
+
+    def _note_change(self, t: float | None = None) -> None:
+        if self._session is None or self._session not in self._mirror:
+            return
+        now = time.monotonic() if t is None else t
+        for name, shown in session_readouts(self._mirror[self._session]).items():
+            if self._shown.get(name) != shown:
+                self._shown[name] = shown
+                self._changed_at[name] = now
+
+    async def show(self, session_id: str) -> None:
+        self._session = session_id
+        self._shown.clear()
+        self._note_change()
+
+    async def settle(self) -> None:
+        await wait_quiet(lambda: self._last_event, self._quiet, self._deadline)
+
+    async def read_live(self) -> dict[str, LiveValue]:
+        if self._session is None or self._session not in self._mirror:
+            return {name: LiveValue(None) for name in self.readouts}
+        shown = session_readouts(self._mirror[self._session])
+        return {name: LiveValue(value, self._changed_at.get(name)) for name, value in shown.items()}
+
+    async def read_reload(self) -> dict[str, str | None]:
+        if self._session is None:
+            return dict.fromkeys(self.readouts)
+        return dict(session_readouts(await self._get(f"/session/{self._session}")))
+
+    async def reload(self) -> None:
+        await self._bootstrap()
+
+    async def close(self) -> None:
+        if self._events is not None:
+            await self._events.close()
+        if self._http is not None:
+            await self._http.aclose()
+        await asyncio.sleep(0)

@@ -1,0 +1,119 @@
+"""The store surface: the reference client's own replica, read directly.
+
+Live is the running client that bootstrapped once and has followed ``/event`` since; reload is a
+brand-new client that loads everything from REST, exactly as the app does when a person reloads.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from reference_app.client.follow import Client
+
+from harness.drivers.base import LiveValue, TargetInfo
+from harness.drivers.settle import wait_quiet
+
+__all__ = ["StoreSurface"]
+
+
+class StoreSurface:
+    name = "store"
+    readouts: tuple[str, ...] = (
+        "sidebar.tokens",
+        "sidebar.percent",
+        "sidebar.cost",
+        "sessions.cost",
+    )
+
+    def __init__(self, quiet: float = 0.03, deadline: float = 3.0) -> None:
+        self._quiet = quiet
+        self._deadline = deadline
+        self._target: TargetInfo | None = None
+        self._client: Client | None = None
+        self._session: str | None = None
+        self._changed_at: dict[str, float] = {}
+        self._last_activity = time.monotonic()
+
+    def _auth(self) -> httpx.Auth | None:
+        assert self._target is not None
+        if self._target.password:
+            return httpx.BasicAuth("opencode", self._target.password)
+        return None
+
+    def _new_client(self) -> Client:
+        assert self._target is not None
+        return Client(
+            self._target.base_url,
+            client_fix=self._target.client_fix,
+            context_limits=self._target.context_limits,
+            auth=self._auth(),
+        )
+
+    async def attach(self, target: TargetInfo) -> None:
+        self._target = target
+        await self._start_live()
+
+    async def _start_live(self) -> None:
+        client = self._new_client()
+        client.store.on_change(self._on_change)
+        await client.bootstrap(self._session)
+        await client.start()
+        self._client = client
+        self._changed_at.clear()
+
+    def _on_change(self, session_id: str, names: object, t: float) -> None:
+        self._last_activity = t
+        if session_id != self._session or not isinstance(names, list | tuple | set | frozenset):
+            return
+        for name in names:
+            self._changed_at[str(name)] = t
+
+    async def show(self, session_id: str) -> None:
+        self._session = session_id
+        assert self._client is not None
+        await self._client.bootstrap(session_id)
+
+    async def settle(self) -> None:
+        assert self._client is not None
+        client = self._client
+        seen = client.events_applied
+        seen_at = time.monotonic()
+
+        def last_activity() -> float:
+            # Quiet means: no event applied for a while, not merely no readout changed.
+            nonlocal seen, seen_at
+            if client.events_applied != seen:
+                seen, seen_at = client.events_applied, time.monotonic()
+            return max(seen_at, self._last_activity)
+
+        await wait_quiet(last_activity, self._quiet, self._deadline)
+
+    async def read_live(self) -> dict[str, LiveValue]:
+        assert self._client is not None
+        if self._session is None or not self._client.store.has_session(self._session):
+            return {name: LiveValue(None) for name in self.readouts}
+        shown = self._client.store.readouts(self._session)
+        return {
+            name: LiveValue(shown.get(name), self._changed_at.get(name)) for name in self.readouts
+        }
+
+    async def read_reload(self) -> dict[str, str | None]:
+        if self._session is None:
+            return dict.fromkeys(self.readouts)
+        fresh = self._new_client()
+        try:
+            await fresh.bootstrap(self._session)
+            shown = fresh.store.readouts(self._session)
+        finally:
+            await fresh.close()
+        return {name: shown.get(name) for name in self.readouts}
+
+    async def reload(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+        await self._start_live()
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()

@@ -1,0 +1,376 @@
+"""Play one scenario in one fix mode against a target, with surfaces attached, and judge it.
+
+For each step: ask the target to do it (through :class:`Actions`), wait until the agent has done it
+(the runner watches the event stream: a step-finish part, an idle session), then take a
+checkpoint while the next model step is still held at the gate: every surface settles, is read
+live, and read again from a freshly loaded instance; the scenario's arithmetic gives the expected
+value. The history that results is checked by the pure oracles and judged against the scenario's
+expectation for the mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness.anomalies import Anomaly
+from harness.checks import check_history
+from harness.drivers.base import LiveValue, Surface
+from harness.drivers.event_stream import EventStream, is_idle, is_step_finish
+from harness.errors import FreshnessError, TargetError
+from harness.expected import ExpectedState
+from harness.history import Checkpoint, History, Reading, write_trace
+from harness.model_server import ModelServer, ModelStep, ScriptedModel, ToolCall, Usage
+from harness.scenario.loader import LoadedScenario
+from harness.scenario.model import FixMode
+from harness.scenario.steps import BaseStep, ModelStepSpec
+from harness.staleness import Staleness, summarize_staleness
+from harness.targets.base import ModelPlan, RunningTarget, Target, TargetPlan
+from harness.verdict import Verdict, judge
+
+__all__ = ["DEFAULT_SURFACES", "SURFACE_FACTORIES", "RunResult", "fixes_for", "run_scenario"]
+
+DEFAULT_SURFACES: tuple[str, ...] = ("store", "protocol")
+
+
+def _store() -> Surface:
+    from harness.drivers.store import StoreSurface
+
+    return StoreSurface()
+
+
+def _protocol() -> Surface:
+    from harness.drivers.protocol import ProtocolSurface
+
+    return ProtocolSurface()
+
+
+# Factories import lazily so that a run on the store never loads Textual or Playwright.
+SURFACE_FACTORIES: dict[str, Callable[[], Surface]] = {"store": _store, "protocol": _protocol}
+
+
+def fixes_for(mode: FixMode) -> tuple[bool, bool]:
+    """(server_fix, client_fix) for a fix mode."""
+    return mode in ("server", "both"), mode in ("client", "both")
+
+
+@dataclass
+class RunResult:
+    loaded: LoadedScenario
+    mode: FixMode
+    history: History
+    anomalies: list[Anomaly]
+    verdict: Verdict
+    staleness: list[Staleness]
+    artifacts: Path
+    seconds: float
+
+
+def _model_step(spec: ModelStepSpec) -> ModelStep:
+    calls = (ToolCall(name=spec.tool, arguments=dict(spec.tool_args)),) if spec.tool else ()
+    usage = spec.usage
+    return ModelStep(
+        text=spec.text,
+        reasoning=spec.reasoning,
+        tool_calls=calls,
+        usage=Usage(
+            input=usage.input,
+            output=usage.output,
+            reasoning=usage.reasoning,
+            cache_read=usage.cache_read,
+            cache_write=usage.cache_write,
+        ),
+    )
+
+
+@dataclass
+class _Turn:
+    pending: deque[int]
+    idle_before: int
+
+
+@dataclass
+class _Play:
+    """One run in progress: the live parts and the bookkeeping the steps need."""
+
+    loaded: LoadedScenario
+    model: ScriptedModel
+    target: RunningTarget
+    http: httpx.AsyncClient
+    events: EventStream
+    surfaces: list[Surface]
+    step_timeout: float
+    session_ids: dict[str, str] = field(default_factory=dict)
+    turns: dict[str, _Turn] = field(default_factory=dict)
+    finished_steps: dict[str, set[str]] = field(default_factory=dict)
+    released_last: int | None = None
+
+    # -- Actions -------------------------------------------------------------------------------
+
+    async def open_session(self, session: str) -> None:
+        for surface in self.surfaces:
+            await surface.show(self.session_ids[session])
+
+    async def prompt(self, session: str, text: str, model_steps: Sequence[ModelStepSpec]) -> None:
+        session_id = self.session_ids[session]
+        first = len(self.model.steps)
+        self.model.extend(_model_step(spec) for spec in model_steps)
+        model_id = self.loaded.scenario.sessions[session].model
+        self.turns[session] = _Turn(
+            pending=deque(range(first, first + len(model_steps))),
+            idle_before=self.events.count(is_idle(session_id)),
+        )
+        await self._call(
+            "POST",
+            f"/session/{session_id}/prompt_async",
+            {
+                "parts": [{"type": "text", "text": text}],
+                "model": {"providerID": self.target.provider_id, "modelID": model_id},
+            },
+        )
+        # The turn is under way once the agent has asked for the first model step.
+        await self.model.wait_request(first, timeout=self.step_timeout)
+
+    async def release(self, session: str, count: int) -> None:
+        session_id = self.session_ids[session]
+        turn = self.turns[session]
+        for _ in range(count):
+            index = turn.pending.popleft()
+            done = len(self._step_finishes(session_id))
+            self.model.release(1)
+
+            def advanced(_events: object, done: int = done) -> bool:
+                return len(self._step_finishes(session_id)) > done
+
+            await self.events.wait_for(
+                advanced,
+                self.step_timeout,
+                f"the agent to finish model step {index} of session {session!r}",
+            )
+            self.released_last = index
+        if turn.pending:
+            # Mid-turn: the agent has asked for the next step, which waits at the gate.
+            await self.model.wait_request(turn.pending[0], timeout=self.step_timeout)
+
+    async def finish(self, session: str) -> None:
+        turn = self.turns.get(session)
+        if turn is None:
+            return
+        if turn.pending:
+            await self.release(session, len(turn.pending))
+        session_id = self.session_ids[session]
+        await self.events.wait_for(
+            lambda _events: self.events.count(is_idle(session_id)) > turn.idle_before,
+            self.step_timeout,
+            f"session {session!r} to go idle",
+        )
+        del self.turns[session]
+
+    async def reload(self) -> None:
+        for surface in self.surfaces:
+            await surface.reload()
+
+    async def rename(self, session: str, title: str) -> None:
+        await self._call("PATCH", f"/session/{self.session_ids[session]}", {"title": title})
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _step_finishes(self, session_id: str) -> set[str]:
+        match = is_step_finish(session_id)
+        return {
+            str(event.properties["part"].get("id")) for event in self.events.events if match(event)
+        }
+
+    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        try:
+            response = await self.http.request(method, path, json=body)
+        except httpx.HTTPError as error:
+            raise TargetError(f"{method} {path}: {error}") from None
+        if response.status_code >= 400:
+            raise TargetError(f"{method} {path} answered {response.status_code}: {response.text}")
+        return response.json() if response.content else None
+
+    async def create_sessions(self) -> None:
+        for name, spec in self.loaded.scenario.sessions.items():
+            info = await self._call("POST", "/session", {"title": spec.title})
+            self.session_ids[name] = info["id"]
+
+
+async def _checkpoint(
+    play: _Play,
+    *,
+    index: int,
+    step: BaseStep,
+    line: int,
+    state: ExpectedState,
+    previous: Checkpoint | None,
+    released: int | None,
+) -> Checkpoint:
+    await asyncio.gather(*(surface.settle() for surface in play.surfaces))
+    sent_at = None
+    if released is not None:
+        sent = [s for s in play.model.sent if s.step_index == released]
+        sent_at = sent[-1].t if sent else None
+    expected = state.display()
+    asserted = step.assertions()
+    readings: dict[str, dict[str, Reading]] = {}
+    for surface in play.surfaces:
+        live: dict[str, LiveValue] = await surface.read_live()
+        fresh = await surface.read_reload()
+        before = previous.readings.get(surface.name, {}) if previous else {}
+        row: dict[str, Reading] = {}
+        for name in surface.readouts:
+            value = live.get(name, LiveValue(None))
+            latency = None
+            moved = name not in before or before[name].live != value.shown
+            if sent_at is not None and value.changed_at is not None and moved:
+                latency = round((value.changed_at - sent_at) * 1000, 3)
+            row[name] = Reading(
+                live=value.shown,
+                reload=fresh.get(name),
+                expected=expected.get(name),
+                asserted=asserted.get(name),
+                latency_ms=latency,
+            )
+        readings[surface.name] = row
+    return Checkpoint(
+        index=index,
+        line=line,
+        label=step.label(),
+        readings=readings,
+        mid_turn=any(state.turn_running(name) for name in state.sessions),
+    )
+
+
+async def _play(play: _Play, history: History) -> None:
+    state = ExpectedState.for_scenario(play.loaded.scenario)
+    previous: Checkpoint | None = None
+    for position, step in enumerate(play.loaded.scenario.steps):
+        play.released_last = None
+        await step.run(play, state)
+        step.apply(state)
+        checkpoint = await _checkpoint(
+            play,
+            index=position + 1,
+            step=step,
+            line=play.loaded.step_lines[position],
+            state=state,
+            previous=previous,
+            released=play.released_last,
+        )
+        history.checkpoints.append(checkpoint)
+        previous = checkpoint
+
+
+def _plan(loaded: LoadedScenario, mode: FixMode, openai_base_url: str, workdir: Path) -> TargetPlan:
+    server_fix, client_fix = fixes_for(mode)
+    models = tuple(
+        ModelPlan(
+            id=name,
+            context=spec.context,
+            price_input=spec.price.input if spec.price else None,
+            price_output=spec.price.output if spec.price else None,
+            price_cache_read=spec.price.cache_read if spec.price else None,
+            price_cache_write=spec.price.cache_write if spec.price else None,
+        )
+        for name, spec in loaded.scenario.models.items()
+    )
+    return TargetPlan(models, openai_base_url, server_fix, client_fix, workdir)
+
+
+def _default_target() -> Target:
+    from harness.targets.reference import ReferenceTarget
+
+    return ReferenceTarget()
+
+
+async def run_scenario(
+    loaded: LoadedScenario,
+    mode: FixMode,
+    *,
+    surfaces: Sequence[str] = DEFAULT_SURFACES,
+    runs_dir: Path = Path(".freshness/runs"),
+    target: Target | None = None,
+    step_timeout: float = 20.0,
+    run_timeout: float = 300.0,
+) -> RunResult:
+    """Run one scenario in one fix mode; never raises for a target's failure (it is recorded)."""
+    started = time.monotonic()
+    chosen = [s for s in surfaces if s in loaded.scenario.surfaces]
+    workdir = runs_dir / f"{loaded.name}-{mode}-{uuid.uuid4().hex[:8]}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    history = History(
+        scenario=loaded.name, path=str(loaded.path), mode=mode, surfaces=tuple(chosen)
+    )
+    target = target or _default_target()
+    history.meta["target"] = target.name
+    model = ScriptedModel(model_id="scripted", gated=True)
+    model_server = ModelServer(model)
+    opened: list[Surface] = []
+    running: RunningTarget | None = None
+    http: httpx.AsyncClient | None = None
+    events: EventStream | None = None
+    try:
+        base = await asyncio.to_thread(model_server.start)
+        running = await target.start(_plan(loaded, mode, f"{base}/v1", workdir))
+        http = httpx.AsyncClient(base_url=running.info.base_url, timeout=10.0)
+        events = EventStream(running.info.base_url)
+        await events.start()
+        play = _Play(loaded, model, running, http, events, opened, step_timeout)
+        await play.create_sessions()
+        for name in chosen:
+            surface = SURFACE_FACTORIES[name]()
+            await surface.attach(running.info)
+            opened.append(surface)
+        await asyncio.wait_for(_play(play, history), run_timeout)
+    except (FreshnessError, TimeoutError, httpx.HTTPError, OSError) as error:
+        history.error = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    finally:
+        model.release_all()
+        for surface in opened:
+            with contextlib.suppress(Exception):
+                await surface.close()
+        if events is not None:
+            await events.close()
+        if http is not None:
+            await http.aclose()
+        if running is not None:
+            with contextlib.suppress(Exception):
+                await running.stop()
+        await asyncio.to_thread(model_server.stop)
+    write_trace(history, workdir / "trace.jsonl")
+    anomalies = check_history(history)
+    readouts = {
+        surface: set(history.readouts_on(surface)) or _declared(surface) for surface in chosen
+    }
+    verdict = judge(
+        loaded.name,
+        mode,
+        anomalies,
+        loaded.scenario.expectation(mode),
+        readouts,
+        error=history.error,
+    )
+    return RunResult(
+        loaded=loaded,
+        mode=mode,
+        history=history,
+        anomalies=anomalies,
+        verdict=verdict,
+        staleness=summarize_staleness(history),
+        artifacts=workdir,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _declared(surface: str) -> set[str]:
+    return set(SURFACE_FACTORIES[surface]().readouts)

@@ -1,0 +1,46 @@
+"""What a target is: an agent the harness can start, point at the scripted model, and stop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from harness.drivers.base import TargetInfo
+
+__all__ = ["ModelPlan", "RunningTarget", "Target", "TargetPlan"]
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    """One scenario model as the agent must know it: id, context window, $ per 1M tokens."""
+
+    id: str
+    context: int
+    price_input: float | None
+    price_output: float | None
+    price_cache_read: float | None
+    price_cache_write: float | None
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    models: tuple[ModelPlan, ...]
+    openai_base_url: str
+    """The scripted model server, as an OpenAI-compatible base URL (ends in /v1)."""
+    server_fix: bool
+    client_fix: bool
+    workdir: Path
+
+
+class RunningTarget(Protocol):
+    info: TargetInfo
+    provider_id: str
+
+    async def stop(self) -> None: ...
+
+
+class Target(Protocol):
+    name: str
+
+    async def start(self, plan: TargetPlan) -> RunningTarget: ...

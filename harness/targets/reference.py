@@ -1,0 +1,57 @@
+"""The reference agent as a target: embedded in this process, on an ephemeral loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from harness.drivers.base import TargetInfo
+from harness.targets.base import TargetPlan
+from reference_app.server.config import AgentConfig, ModelConfig, Price, ProviderConfig
+from reference_app.server.run import EmbeddedServer
+
+__all__ = ["ReferenceTarget", "RunningReference"]
+
+
+@dataclass
+class RunningReference:
+    info: TargetInfo
+    server: EmbeddedServer
+    provider_id: str = "scripted"
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.server.stop)
+
+
+class ReferenceTarget:
+    name = "reference"
+
+    def config_for(self, plan: TargetPlan) -> AgentConfig:
+        models = []
+        for model in plan.models:
+            price = None
+            if model.price_input is not None and model.price_output is not None:
+                price = Price(
+                    input=model.price_input,
+                    output=model.price_output,
+                    cache_read=model.price_cache_read or 0.0,
+                    cache_write=model.price_cache_write or 0.0,
+                )
+            models.append(ModelConfig(id=model.id, context_limit=model.context, price=price))
+        return AgentConfig(
+            models=models,
+            provider=ProviderConfig(kind="openai", base_url=plan.openai_base_url),
+            data_dir=plan.workdir / "agent-data",
+            server_fix=plan.server_fix,
+        )
+
+    async def start(self, plan: TargetPlan) -> RunningReference:
+        server = EmbeddedServer(self.config_for(plan))
+        base_url = await asyncio.to_thread(server.start)
+        info = TargetInfo(
+            base_url=base_url,
+            client_fix=plan.client_fix,
+            context_limits={model.id: model.context for model in plan.models},
+            workdir=str(plan.workdir),
+        )
+        return RunningReference(info=info, server=server)
