@@ -177,6 +177,8 @@ class _Window:
         if previous is not None:
             self.remove(previous.key[1])
         if len(self.keys) >= self.size and message.key < self.keys[0]:
+            # The session holds a message the window does not: as good as evicted.
+            self.evicted += 1
             return False
         bisect.insort(self.keys, message.key)
         self.messages[message.key[1]] = message
