@@ -58,7 +58,10 @@ class ModelServer:
         """Start serving and return the base URL, e.g. "http://127.0.0.1:54321"."""
         if self._thread is not None:
             raise RuntimeError("ModelServer.start() called twice; stop() it first")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto must be IPPROTO_TCP, not the default 0: asyncio only disables Nagle on sockets
+        # that say they are TCP, and with Nagle on, every small chunk after the first waits
+        # for the client's delayed ACK (about 40 ms on Linux loopback).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         sock.listen(128)
