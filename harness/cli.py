@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
         default=["html"],
         help="report files to write into the run folder (html,json,junit)",
     )
+    run.add_argument(
+        "--target", default="reference", help="the agent under test (default: reference)"
+    )
     run.add_argument("--runs-dir", type=Path, default=Path(".freshness/runs"))
     run.add_argument("--jobs", "-j", type=int, default=2, help="runs at once (default 2)")
     run.add_argument("--verbose", "-v", action="store_true", help="explain caught failures too")
@@ -82,7 +85,9 @@ def _run(args: argparse.Namespace) -> int:
 
     from harness.reports import print_report, write_reports
     from harness.session import run_matrix
+    from harness.targets.registry import make_target
 
+    make_target(args.target)  # an unknown name is bad input: fail before anything starts
     scenarios = load_scenarios(args.paths or DEFAULT_PATHS)
     if not scenarios:
         raise FreshnessError("no scenario files found (looked for *.yaml)")
@@ -100,6 +105,7 @@ def _run(args: argparse.Namespace) -> int:
             surfaces=args.surface,
             runs_dir=runs_dir,
             jobs=args.jobs,
+            target_factory=lambda: make_target(args.target),
         )
     )
     written = write_reports(results, set(args.report), runs_dir)
