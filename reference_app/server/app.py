@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from ..web import mount_web
 from .agent import Agent
 from .auth import BasicPasswordMiddleware
 from .bus import Bus
@@ -55,6 +56,7 @@ def create_app(config: AgentConfig) -> FastAPI:
     app.state.agent = agent
     install_error_handlers(app)
     app.include_router(router)
+    mount_web(app)
     if config.password:
         app.add_middleware(BasicPasswordMiddleware, password=config.password)
     return app

@@ -47,8 +47,9 @@ class SessionRow(Base):
     parent_id: Mapped[str | None] = mapped_column(String, nullable=True)
     directory: Mapped[str] = mapped_column(String)
     # NULL means unknown spend (an unpriced model ran here); NULL + x stays NULL in SQL,
-    # which is exactly the "unknown stays unknown" rule.
-    cost: Mapped[float | None] = mapped_column(Float, nullable=True, default=0.0)
+    # which is exactly the "unknown stays unknown" rule. No column default: the ORM would
+    # put it in place of an explicit None, turning unknown into $0.
+    cost: Mapped[float | None] = mapped_column(Float, nullable=True)
     tokens_input: Mapped[int] = mapped_column(Integer, default=0)
     tokens_output: Mapped[int] = mapped_column(Integer, default=0)
     tokens_reasoning: Mapped[int] = mapped_column(Integer, default=0)
@@ -68,7 +69,7 @@ class MessageRow(Base):
     role: Mapped[str] = mapped_column(String)
     time_created: Mapped[int] = mapped_column(Integer)
     time_completed: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    cost: Mapped[float | None] = mapped_column(Float, nullable=True, default=0.0)
+    cost: Mapped[float | None] = mapped_column(Float, nullable=True)
     tokens_input: Mapped[int] = mapped_column(Integer, default=0)
     tokens_output: Mapped[int] = mapped_column(Integer, default=0)
     tokens_reasoning: Mapped[int] = mapped_column(Integer, default=0)

@@ -86,6 +86,14 @@ async def session_status(request: Request) -> dict[str, JSON]:
     return _agent(request).status()
 
 
+@router.get("/config/models")
+async def config_models(request: Request) -> list[JSON]:
+    """Read-only: the configured models with their context limits (the web page's percent)."""
+    return [{"id": model.id, "providerID": PROVIDER_ID, "name": model.name,
+             "limit": {"context": model.context_limit}}
+            for model in request.app.state.config.models]
+
+
 @router.post("/session")
 async def create_session(request: Request, body: SessionCreateBody | None = None) -> JSON:
     body = body or SessionCreateBody()

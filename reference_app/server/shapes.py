@@ -6,6 +6,10 @@ never disagree about a field.
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Row
+
 from .db import MessageRow, PartRow, SessionRow
 from .types import JSON, Usage
 
@@ -15,7 +19,7 @@ PROJECT_ID = "global"
 SERVER_VERSION = "freshness-reference-1"
 
 
-def _usage(row: SessionRow | MessageRow) -> Usage:
+def _usage(row: SessionRow | MessageRow | Row[Any]) -> Usage:
     return Usage(
         input=row.tokens_input,
         output=row.tokens_output,
@@ -25,7 +29,8 @@ def _usage(row: SessionRow | MessageRow) -> Usage:
     )
 
 
-def session_info(row: SessionRow) -> JSON:
+def session_info(row: SessionRow | Row[Any]) -> JSON:
+    """From an ORM row or a Core row of the session table (they share attribute names)."""
     info: JSON = {
         "id": row.id,
         "slug": row.slug,
@@ -42,7 +47,7 @@ def session_info(row: SessionRow) -> JSON:
     return info
 
 
-def message_info(row: MessageRow) -> JSON:
+def message_info(row: MessageRow | Row[Any]) -> JSON:
     time: JSON = {"created": row.time_created}
     if row.role == "user":
         return {"id": row.id, "sessionID": row.session_id, "role": "user", "time": time, **row.info}

@@ -17,17 +17,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import Table, insert, select, update
 
 from .bus import Bus
 from .clock import now_ms
 from .db import Database, MessageRow, PartRow, SessionRow
 from .events import message_part_updated, message_updated, session_updated
 from .ids import new_id
-from .shapes import message_info, part_info, session_info
+from .shapes import message_info, session_info
 from .types import JSON, Usage
 
 __all__ = ["StepRecord", "apply_step_usage", "publish_step_usage", "record_step_usage"]
+
+sessions: Table = SessionRow.__table__  # type: ignore[assignment]
+messages: Table = MessageRow.__table__  # type: ignore[assignment]
+parts: Table = PartRow.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,20 +54,21 @@ def record_step_usage(
 ) -> StepRecord:
     """Writes one step's usage. Safe to call from many threads at once."""
     now = now_ms()
+    part = {"reason": reason, "cost": cost, "tokens": usage.to_json()}
+    part_id = new_id("prt")
+    # Core statements on the session's connection: this runs on every step of every turn,
+    # and the ORM unit of work adds milliseconds that buy nothing here.
     with database.write() as db:
-        part_row = PartRow(
-            id=new_id("prt"),
-            session_id=session_id,
-            message_id=message_id,
-            type="step-finish",
-            data={"reason": reason, "cost": cost, "tokens": usage.to_json()},
-        )
-        db.add(part_row)
-        db.execute(
-            update(MessageRow)
-            .where(MessageRow.id == message_id)
+        connection = db.connection()
+        connection.execute(insert(parts).values(
+            id=part_id, session_id=session_id, message_id=message_id, type="step-finish",
+            data=part,
+        ))
+        connection.execute(
+            update(messages)
+            .where(messages.c.id == message_id)
             .values(
-                cost=MessageRow.cost + cost,
+                cost=messages.c.cost + cost,
                 tokens_input=usage.input,
                 tokens_output=usage.output,
                 tokens_reasoning=usage.reasoning,
@@ -71,29 +76,30 @@ def record_step_usage(
                 tokens_cache_write=usage.cache_write,
             )
         )
-        db.execute(
-            update(SessionRow)
-            .where(SessionRow.id == session_id)
+        connection.execute(
+            update(sessions)
+            .where(sessions.c.id == session_id)
             .values(
-                cost=SessionRow.cost + cost,
-                tokens_input=SessionRow.tokens_input + usage.input,
-                tokens_output=SessionRow.tokens_output + usage.output,
-                tokens_reasoning=SessionRow.tokens_reasoning + usage.reasoning,
-                tokens_cache_read=SessionRow.tokens_cache_read + usage.cache_read,
-                tokens_cache_write=SessionRow.tokens_cache_write + usage.cache_write,
+                cost=sessions.c.cost + cost,
+                tokens_input=sessions.c.tokens_input + usage.input,
+                tokens_output=sessions.c.tokens_output + usage.output,
+                tokens_reasoning=sessions.c.tokens_reasoning + usage.reasoning,
+                tokens_cache_read=sessions.c.tokens_cache_read + usage.cache_read,
+                tokens_cache_write=sessions.c.tokens_cache_write + usage.cache_write,
                 time_updated=now,
             )
         )
-        # The UPDATEs bypassed the identity map; populate_existing makes these reads come
-        # from the database, inside this transaction.
-        message_row = db.get(MessageRow, message_id, populate_existing=True)
-        session_row = db.get(SessionRow, session_id, populate_existing=True)
+        # Read back inside the same transaction: these are the totals this write produced.
+        message_row = connection.execute(
+            select(messages).where(messages.c.id == message_id)).one_or_none()
+        session_row = connection.execute(
+            select(sessions).where(sessions.c.id == session_id)).one_or_none()
         if message_row is None or session_row is None:
             missing = "message" if message_row is None else "session"
             raise LookupError(f"step usage for a {missing} that no longer exists")
-        db.flush()
         return StepRecord(
-            part=part_info(part_row),
+            part={"id": part_id, "sessionID": session_id, "messageID": message_id,
+                  "type": "step-finish", **part},
             message=message_info(message_row),
             session=session_info(session_row),
         )
