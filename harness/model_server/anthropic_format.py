@@ -157,8 +157,6 @@ def message_body(step: ModelStep, *, model: str) -> bytes:
     return json_bytes(_message(step, model, content=content, final=True))
 
 
-def error_body(error: BadRequest) -> bytes:
+def error_body(error: BadRequest, error_type: str = "invalid_request_error") -> bytes:
     # Anthropic errors have no separate field slot; the message names the field first.
-    return json_bytes(
-        {"type": "error", "error": {"type": "invalid_request_error", "message": error.message}}
-    )
+    return json_bytes({"type": "error", "error": {"type": error_type, "message": error.message}})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,7 +17,7 @@ from harness.model_server.scripted_model import Assignment, ScriptedModel
 from harness.model_server.streaming import JSON_HEADERS, SSE_HEADERS, Frame, PlayedStep
 from harness.model_server.wire import BadRequest, json_bytes, parse_body
 
-ErrorRenderer = Callable[[BadRequest], bytes]
+SHUTTING_DOWN = BadRequest(None, "the scripted model server is shutting down")
 ROUTES_SERVED = (
     "POST /v1/chat/completions, POST /v1/messages, GET /v1/models, "
     "POST /_control/release, GET /_control/state"
@@ -45,7 +44,7 @@ class _Handlers:
         frames: list[Frame],
         *,
         streaming: bool,
-        render_error: ErrorRenderer,
+        shutdown_body: bytes,
     ) -> PlayedStep:
         index = assignment.step_index
         model = self.model
@@ -67,9 +66,7 @@ class _Handlers:
             chunk_delay=assignment.step.chunk_delay,
             fault=assignment.step.fault,
             closing=self.closing,
-            shutdown_body=render_error(
-                BadRequest(None, "the scripted model server is shutting down")
-            ),
+            shutdown_body=shutdown_body,
         )
 
     async def openai_chat(self, request: Request) -> Response | PlayedStep:
@@ -87,7 +84,10 @@ class _Handlers:
             whole = openai_format.completion_body(assignment.step, model=parsed.model)
             frames = [Frame(whole, usage_mark="usage")]
         return self._play(
-            assignment, frames, streaming=parsed.stream, render_error=openai_format.error_body
+            assignment,
+            frames,
+            streaming=parsed.stream,
+            shutdown_body=openai_format.error_body(SHUTTING_DOWN, "server_error"),
         )
 
     async def anthropic_messages(self, request: Request) -> Response | PlayedStep:
@@ -103,7 +103,10 @@ class _Handlers:
             whole = anthropic_format.message_body(assignment.step, model=parsed.model)
             frames = [Frame(whole, usage_mark="usage")]
         return self._play(
-            assignment, frames, streaming=parsed.stream, render_error=anthropic_format.error_body
+            assignment,
+            frames,
+            streaming=parsed.stream,
+            shutdown_body=anthropic_format.error_body(SHUTTING_DOWN, "api_error"),
         )
 
     async def models(self, request: Request) -> Response:

@@ -143,12 +143,12 @@ def completion_body(step: ModelStep, *, model: str) -> bytes:
     )
 
 
-def error_body(error: BadRequest) -> bytes:
+def error_body(error: BadRequest, error_type: str = "invalid_request_error") -> bytes:
     return json_bytes(
         {
             "error": {
                 "message": error.message,
-                "type": "invalid_request_error",
+                "type": error_type,
                 "param": error.field,
                 "code": None,
             }

@@ -261,14 +261,13 @@ class ScriptedModel:
         with self._lock:
             return list(self._warnings)
 
-    # The `timeout` parameter is the contract in docs/architecture.md, hence the noqa.
-    async def wait_request(self, step_index: int, timeout: float = 5.0) -> RequestArrived:  # noqa: ASYNC109
+    async def wait_request(self, step_index: int, timeout: float = 5.0) -> RequestArrived:
         """Wait until the request for `step_index` has arrived (it may be held at the gate)."""
         await self._wait(lambda: len(self._arrived) > step_index, timeout, "request", step_index)
         with self._lock:
             return self._arrived[step_index]
 
-    async def wait_usage_sent(self, step_index: int, timeout: float = 5.0) -> UsageSent:  # noqa: ASYNC109
+    async def wait_usage_sent(self, step_index: int, timeout: float = 5.0) -> UsageSent:
         """Wait until the usage of `step_index` has been written to the stream."""
         await self._wait(
             lambda: self._find_sent(step_index) is not None, timeout, "usage of", step_index
