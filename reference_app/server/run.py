@@ -37,7 +37,9 @@ class EmbeddedServer:
         """Starts serving; returns the base URL, e.g. "http://127.0.0.1:54321"."""
         if self._thread is not None:
             return self.base_url
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio disables Nagle only on sockets that say they are TCP; with
+        # Nagle on, a response written in two parts waits ~40 ms for the delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.config.host, self.config.port))
         host, port = sock.getsockname()[:2]
