@@ -133,7 +133,8 @@ def start_agent(tmp_path: Path, model_server: ModelServer) -> Iterator[Callable[
     servers: list[EmbeddedServer] = []
 
     def start(**overrides: Any) -> str:
-        config = make_config(tmp_path / f"agent{len(servers)}", model_server.base_url, **overrides)
+        base_url = overrides.pop("base_url", model_server.base_url)
+        config = make_config(tmp_path / f"agent{len(servers)}", base_url, **overrides)
         server = EmbeddedServer(config)
         servers.append(server)
         return server.start()
