@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "NO_VALUE",
     "UNKNOWN",
     "format_cost",
     "format_percent",
@@ -18,6 +19,8 @@ __all__ = [
 ]
 
 UNKNOWN = "unknown"
+NO_VALUE = "—"
+"""Shown where a readout has nothing to go on yet (a percent before any model is known)."""
 _COST = re.compile(r"^\$(?P<amount>[0-9][0-9,]*(?:\.[0-9]+)?)$")
 
 

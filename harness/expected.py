@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from harness.display import format_cost, format_percent, format_tokens
+from harness.display import NO_VALUE, format_cost, format_percent, format_tokens
 
 if TYPE_CHECKING:
     from harness.scenario.model import Price, Scenario
@@ -63,6 +63,7 @@ class SessionTotals:
     token_sum: int = 0
     pending: deque[Usage] = field(default_factory=deque)
     steps_done: int = 0
+    turns_started: int = 0
 
     def settle(self, usage: Usage) -> None:
         cost = step_cost(usage, self.price)
@@ -114,6 +115,7 @@ class ExpectedState:
                 "a turn is still running in this session; `finish` it before the next prompt"
             )
         totals.pending.extend(usages)
+        totals.turns_started += 1
 
     def release(self, session: str | None, count: int) -> None:
         totals = self.sessions[self.resolve(session)]
@@ -141,7 +143,13 @@ class ExpectedState:
         tokens = format_tokens(totals.last_tokens)
         return {
             "sidebar.tokens": tokens,
-            "sidebar.percent": format_percent(totals.last_tokens, totals.context),
+            # The percent needs the model's window, which a client learns from the first
+            # assistant message; before any turn it has nothing to divide by.
+            "sidebar.percent": (
+                format_percent(totals.last_tokens, totals.context)
+                if totals.turns_started
+                else NO_VALUE
+            ),
             "sidebar.cost": cost,
             "sessions.cost": cost,
             "footer.tokens": tokens,

@@ -9,7 +9,9 @@ from __future__ import annotations
 import time
 
 import httpx
+from reference_app.client.api import AgentApi
 from reference_app.client.follow import Client
+from reference_app.client.store import ClientStore
 
 from harness.drivers.base import LiveValue, TargetInfo
 from harness.drivers.settle import wait_quiet
@@ -31,6 +33,7 @@ class StoreSurface:
         self._deadline = deadline
         self._target: TargetInfo | None = None
         self._client: Client | None = None
+        self._api: AgentApi | None = None
         self._session: str | None = None
         self._changed_at: dict[str, float] = {}
         self._last_activity = time.monotonic()
@@ -52,6 +55,7 @@ class StoreSurface:
 
     async def attach(self, target: TargetInfo) -> None:
         self._target = target
+        self._api = AgentApi(target.base_url, auth=self._auth())
         await self._start_live()
 
     async def _start_live(self) -> None:
@@ -101,12 +105,16 @@ class StoreSurface:
     async def read_reload(self) -> dict[str, str | None]:
         if self._session is None:
             return dict.fromkeys(self.readouts)
-        fresh = self._new_client()
-        try:
-            await fresh.bootstrap(self._session)
-            shown = fresh.store.readouts(self._session)
-        finally:
-            await fresh.close()
+        # A reloaded client is a new store filled from REST; only the HTTP connection is reused,
+        # because building an HTTP client costs more than the whole bootstrap on loopback.
+        assert self._target is not None and self._api is not None
+        fresh = ClientStore(
+            client_fix=self._target.client_fix, context_limits=self._target.context_limits
+        )
+        fresh.load_sessions(await self._api.list_sessions())
+        messages = await self._api.get_messages(self._session, limit=fresh.window)
+        fresh.load_messages(self._session, messages)
+        shown = fresh.readouts(self._session)
         return {name: shown.get(name) for name in self.readouts}
 
     async def reload(self) -> None:
@@ -117,3 +125,5 @@ class StoreSurface:
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
+        if self._api is not None:
+            await self._api.aclose()

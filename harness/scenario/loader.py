@@ -35,7 +35,7 @@ class LoadedScenario:
 def _readable_location(loc: tuple[str | int, ...], data: Any) -> tuple[tuple[str | int, ...], str]:
     """Drop pydantic's union tags from ``loc`` by walking the real data; name it for a reader."""
     real: list[str | int] = []
-    node = data
+    node: Any = data
     for part in loc:
         if (isinstance(node, dict) and part in node) or (
             isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
@@ -62,7 +62,11 @@ def _message(error: Any, field_path: str) -> str:
 def _validation_error(
     path: Path, error: ValidationError, data: Any, lines: LineMap
 ) -> ScenarioError:
-    first = error.errors()[0]
+    # Of a union's failed alternatives, the one that got furthest into the data says what is wrong.
+    first = max(
+        error.errors(),
+        key=lambda e: len(_readable_location(tuple(e["loc"]), data)[0]),
+    )
     real_loc, shown = _readable_location(tuple(first["loc"]), data)
     if first["type"] == "missing" and real_loc == tuple(first["loc"][:-1]):
         shown = f"{shown}.{first['loc'][-1]}" if shown else str(first["loc"][-1])

@@ -23,6 +23,7 @@ MAX_DEPTH = 40
 MAX_VALUES = 200_000
 
 Path_ = tuple[str | int, ...]
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise self.fail(node, f"nested deeper than {MAX_DEPTH} levels")
         self.lines.setdefault(where, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+            raise self.fail(node, f"unsupported tag {node.tag!r}; scenarios are plain data")
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:

@@ -1,0 +1,134 @@
+"""Loading scenarios: every mistake is reported as path:line with the line that is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ScenarioError
+from harness.scenario.loader import load_scenario
+from harness.scenario.steps import CheckStep, PromptStep, StepStep
+
+GOOD = """\
+version: 1
+about: A paid three-step turn whose cost freezes.
+models:
+  paid:
+    context: 100000
+    price: {input: 3.0, output: 15.0}
+sessions:
+  main: {title: Work, model: paid}
+steps:
+  - open: main
+  - prompt:
+      text: go
+      model_steps:
+        - {tool: echo, usage: {input: 12000, output: 1000}}
+        - {usage: {input: 14000, output: 1000}}
+  - step
+  - check: {sidebar.cost: "$0.05", sidebar.percent: "13%"}
+  - finish
+expect:
+  none:
+    - FROZEN-UNTIL-RELOAD: [sidebar.cost]
+  client: pass
+  server: pass
+  both: pass
+"""
+
+
+def load(text: str, tmp_path: Path) -> object:
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    return load_scenario(path)
+
+
+def error_for(text: str, tmp_path: Path) -> ScenarioError:
+    with pytest.raises(ScenarioError) as caught:
+        load(text, tmp_path)
+    return caught.value
+
+
+def test_a_good_scenario_loads_with_the_line_of_every_step(tmp_path: Path) -> None:
+    loaded = load_scenario(tmp_path / "s.yaml") if False else load(GOOD, tmp_path)
+
+    assert loaded.name == "s"  # type: ignore[attr-defined]
+    assert loaded.step_lines == (10, 11, 16, 17, 18)  # type: ignore[attr-defined]
+    steps = loaded.scenario.steps  # type: ignore[attr-defined]
+    assert isinstance(steps[1], PromptStep)
+    assert isinstance(steps[2], StepStep)
+    assert isinstance(steps[3], CheckStep)
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "words"),
+    [
+        (("input: 12000", "input: -3"), 14, "greater than or equal to 0"),
+        (("  - step\n", "  - stride\n"), 16, "each step is one of"),
+        (("context: 100000", "context: 100000\n    colour: red"), 6, "unknown key"),
+        (("model: paid}", "model: free}"), 8, "which `models` does not define"),
+        (('"$0.05"', '"$0.07"'), 17, "the scenario's usage and prices give '$0.05'"),
+        (("  client: pass\n", ""), 19, "missing: client"),
+        (("  - finish\n", "  - finish\n  - step\n"), 19, "the turn has 0 left"),
+        (("FROZEN-UNTIL-RELOAD", "FROZEN"), 21, "unknown anomaly code"),
+        (("version: 1", "version: 2"), 1, "version"),
+        (("  - open: main\n", "  - open: nobody\n"), 10, "unknown session 'nobody'"),
+        (("sidebar.percent", "sidebar.percentage"), 17, "unknown readout"),
+    ],
+)
+def test_each_mistake_names_its_line(
+    tmp_path: Path, change: tuple[str, str], line: int, words: str
+) -> None:
+    error = error_for(GOOD.replace(*change, 1), tmp_path)
+
+    assert error.line == line, str(error)
+    assert words in error.message
+    assert str(error).startswith(f"{tmp_path / 's.yaml'}:{line}: ")
+
+
+def test_the_error_shows_the_offending_source_line(tmp_path: Path) -> None:
+    error = error_for(GOOD.replace("input: 12000", "input: -3"), tmp_path)
+
+    assert "input: -3" in error.with_source()
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", "empty"),
+        ("version: [1\n", "invalid YAML"),
+        ("a: 1\na: 2\n", "duplicate key 'a'"),
+        ("a: !!python/object/apply:os.system [echo hi]\n", "unsupported tag"),
+        ("a: !!python/name:os.system x\n", "cannot read this value"),
+        (
+            'a: &a ["x","x","x","x","x","x","x","x","x","x"]\n'
+            + "".join(
+                f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n"
+                for i in range(8)
+            ),
+            "too many values",
+        ),
+        ("a:\n" + "".join("  " * depth + "- \n" for depth in range(1, 60)), "nested deeper"),
+        ("- just\n- a list\n", "Input should be"),
+    ],
+)
+def test_hostile_files_fail_cleanly(tmp_path: Path, text: str, words: str) -> None:
+    error = error_for(text, tmp_path)
+
+    assert words in str(error)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path: Path) -> None:
+    error = error_for("# " + "x" * 1_100_000 + "\n", tmp_path)
+
+    assert "limit" in error.message
+    assert error.line == 1
+
+
+def test_the_shipped_scenarios_all_load() -> None:
+    shipped = sorted(Path("scenarios").rglob("*.yaml"))
+
+    assert shipped, "no scenarios shipped"
+    for path in shipped:
+        load_scenario(path)
