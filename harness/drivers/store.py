@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 
 import httpx
-from reference_app.client.api import AgentApi
-from reference_app.client.follow import Client
-from reference_app.client.store import ClientStore
 
 from harness.drivers.base import LiveValue, TargetInfo
 from harness.drivers.settle import wait_quiet
+from reference_app.client.api import AgentApi
+from reference_app.client.follow import Client
+from reference_app.client.store import ClientStore
 
 __all__ = ["StoreSurface"]
 
@@ -107,7 +107,8 @@ class StoreSurface:
             return dict.fromkeys(self.readouts)
         # A reloaded client is a new store filled from REST; only the HTTP connection is reused,
         # because building an HTTP client costs more than the whole bootstrap on loopback.
-        assert self._target is not None and self._api is not None
+        assert self._target is not None
+        assert self._api is not None
         fresh = ClientStore(
             client_fix=self._target.client_fix, context_limits=self._target.context_limits
         )
