@@ -59,10 +59,9 @@ class Client:
         self.last_error: BaseException | None = None
         self._reconnect_delay = reconnect_delay
         self._max_reconnect_delay = max_reconnect_delay
-        # No read timeout: a quiet stream is normal between turns.
-        self._stream_http = httpx.AsyncClient(
-            base_url=self.base_url, auth=auth, timeout=httpx.Timeout(10.0, read=None)
-        )
+        self._auth = auth
+        # Made by start(): a client that only bootstraps (a reload) never pays for it.
+        self._stream_http: httpx.AsyncClient | None = None
         self._follow_task: asyncio.Task[None] | None = None
         self._stream_task: asyncio.Task[None] | None = None
         self._resync_task: asyncio.Task[None] | None = None
@@ -113,6 +112,10 @@ class Client:
         if self._follow_task is not None:
             return
         self._synced = asyncio.Event()
+        # No read timeout: a quiet stream is normal between turns.
+        self._stream_http = httpx.AsyncClient(
+            base_url=self.base_url, auth=self._auth, timeout=httpx.Timeout(10.0, read=None)
+        )
         self._follow_task = asyncio.create_task(self._follow(), name=f"follow {self.base_url}")
         try:
             await asyncio.wait_for(self._synced.wait(), timeout)
@@ -161,6 +164,7 @@ class Client:
         resuming = self.last_event_id is not None and self.connects > 0
         if resuming:
             headers["Last-Event-ID"] = str(self.last_event_id)
+        assert self._stream_http is not None, "start() makes the stream client"
         async with aconnect_sse(self._stream_http, "GET", "/event", headers=headers) as source:
             response = source.response
             if not response.is_success:
@@ -289,7 +293,8 @@ class Client:
     async def close(self) -> None:
         self._closed = True
         await self._stop_tasks()
-        await self._stream_http.aclose()
+        if self._stream_http is not None:
+            await self._stream_http.aclose()
         await self.api.aclose()
         self._notify()
 

@@ -139,8 +139,8 @@ class IncrementalEqualsRecomputed(RuleBasedStateMachine):
 
 
 IncrementalEqualsRecomputed.TestCase.settings = settings(
-    max_examples=300,
-    stateful_step_count=40,
+    max_examples=150,
+    stateful_step_count=30,
     database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
