@@ -10,6 +10,7 @@ never deadlock against another writer.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -130,6 +131,10 @@ class Database:
         self.path = path
         self.engine = make_engine(path)
         self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        # SQLite admits one writer at a time anyway. Queueing this process's writers on a
+        # lock is fair and quick, where SQLite's busy handler would make them sleep and
+        # retry (up to 100 ms a try). Other processes still meet the busy timeout.
+        self._writer = threading.Lock()
         Base.metadata.create_all(self.engine)
 
     @contextmanager
@@ -140,7 +145,8 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed when the block ends, rolled back on error."""
-        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+        with (self._writer, Session(self._write_engine, expire_on_commit=False) as session,
+              session.begin()):
             yield session
 
     def journal_mode(self) -> str:

@@ -53,16 +53,17 @@ class EmbeddedServer:
         ready = threading.Event()
 
         def serve() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            ready.set()
+            # The Runner cancels what is left on the loop (sse-starlette's watcher) on close.
             try:
-                loop.run_until_complete(server.serve(sockets=[sock]))
+                with asyncio.Runner() as runner:
+                    self._loop = runner.get_loop()
+                    ready.set()
+                    runner.run(server.serve(sockets=[sock]))
             except BaseException as error:
                 self._failure = error
             finally:
+                ready.set()
                 sock.close()
-                loop.close()
 
         self._thread = threading.Thread(target=serve, name=f"agent-server:{port}", daemon=True)
         self._thread.start()

@@ -77,36 +77,63 @@ def test_a_failed_write_leaves_nothing_behind(database: Database, rows: Any) -> 
         assert db.get(SessionRow, message.session_id).cost == 0.0  # type: ignore[union-attr]
 
 
-def test_concurrent_writers_lose_no_increment(database: Database, rows: Any) -> None:
-    """8 threads x 500 usage events on one session, each thread on its own connection."""
-    session = rows.session()
-    messages = [rows.message(session_id=session.id) for _ in range(8)]
-    writers, events_each = 8, 500
-    step = Usage(input=3, output=2, reasoning=1, cache_read=5, cache_write=7)
-    barrier = threading.Barrier(writers)
+def hammer(databases: list[Database], session_id: str, message_ids: list[str],
+           events_each: int, step: Usage) -> None:
+    """One thread per message id, each writing through databases[i % len(databases)]."""
+    barrier = threading.Barrier(len(message_ids))
     failures: list[BaseException] = []
 
-    def writer(message_id: str) -> None:
+    def writer(database: Database, message_id: str) -> None:
         try:
             barrier.wait()
             for _ in range(events_each):
                 # 1/8 is exact in binary, so the expected total is exact too
-                write(database, session.id, message_id, cost=0.125, usage=step)
+                write(database, session_id, message_id, cost=0.125, usage=step)
         except BaseException as error:
             failures.append(error)
 
-    threads = [threading.Thread(target=writer, args=(m.id,)) for m in messages]
+    threads = [threading.Thread(target=writer, args=(databases[i % len(databases)], m))
+               for i, m in enumerate(message_ids)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert failures == []
-    total = writers * events_each
-    info = Repository(database, "/w").get_session(session.id)
+
+
+def assert_totals(database: Database, session_id: str, total: int, step: Usage) -> None:
+    info = Repository(database, "/w").get_session(session_id)
     assert info["cost"] == 0.125 * total
-    assert info["tokens"] == {"input": 3 * total, "output": 2 * total, "reasoning": total,
-                              "cache": {"read": 5 * total, "write": 7 * total}}
+    assert info["tokens"] == {
+        "input": step.input * total, "output": step.output * total,
+        "reasoning": step.reasoning * total,
+        "cache": {"read": step.cache_read * total, "write": step.cache_write * total}}
+
+
+CONCURRENT_STEP = Usage(input=3, output=2, reasoning=1, cache_read=5, cache_write=7)
+
+
+def test_concurrent_writers_lose_no_increment(database: Database, rows: Any) -> None:
+    """8 threads x 500 usage events on one session, each thread on its own connection."""
+    session = rows.session()
+    messages = [rows.message(session_id=session.id).id for _ in range(8)]
+    hammer([database], session.id, messages, 500, CONCURRENT_STEP)
+    assert_totals(database, session.id, 8 * 500, CONCURRENT_STEP)
     assert database.journal_mode() == "wal"
+
+
+def test_writers_on_separate_engines_lose_no_increment(database: Database, rows: Any) -> None:
+    """As separate processes would: no shared in-process lock, only SQLite's own locking
+    and busy timeout between them."""
+    session = rows.session()
+    messages = [rows.message(session_id=session.id).id for _ in range(4)]
+    engines = [Database(database.path) for _ in range(4)]
+    try:
+        hammer(engines, session.id, messages, 60, CONCURRENT_STEP)
+    finally:
+        for engine in engines:
+            engine.close()
+    assert_totals(database, session.id, 4 * 60, CONCURRENT_STEP)
 
 
 @pytest.mark.parametrize("server_fix", [False, True])
