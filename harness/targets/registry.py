@@ -17,7 +17,23 @@ def _reference() -> Target:
     return ReferenceTarget()
 
 
-TARGETS: dict[str, Callable[[], Target]] = {"reference": _reference}
+def _opencode() -> Target:
+    from harness.targets.opencode import OpencodeTarget
+
+    return OpencodeTarget()
+
+
+def _kilo() -> Target:
+    from harness.targets.kilo import KiloTarget
+
+    return KiloTarget()
+
+
+TARGETS: dict[str, Callable[[], Target]] = {
+    "reference": _reference,
+    "opencode": _opencode,
+    "kilo": _kilo,
+}
 
 
 def make_target(name: str) -> Target:
