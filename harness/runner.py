@@ -54,8 +54,18 @@ def _protocol() -> Surface:
     return ProtocolSurface()
 
 
+def _web() -> Surface:
+    from harness.drivers.web import WebSurface
+
+    return WebSurface()
+
+
 # Factories import lazily so that a run on the store never loads Textual or Playwright.
-SURFACE_FACTORIES: dict[str, Callable[[], Surface]] = {"store": _store, "protocol": _protocol}
+SURFACE_FACTORIES: dict[str, Callable[[], Surface]] = {
+    "store": _store,
+    "protocol": _protocol,
+    "web": _web,
+}
 
 
 def fixes_for(mode: FixMode) -> tuple[bool, bool]:
