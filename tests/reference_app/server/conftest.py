@@ -17,14 +17,10 @@ from httpx_sse import aconnect_sse
 from sqlalchemy.orm import Session
 
 from harness.model_server import ModelServer, ScriptedModel
-from reference_app.server.config import AgentConfig, ModelConfig, Price, ProviderConfig
 from reference_app.server.db import Database, MessageRow, PartRow, SessionRow
 from reference_app.server.ids import new_id
 from reference_app.server.run import EmbeddedServer
-
-PRICE = Price(input=3.0, output=15.0, cache_read=0.3, cache_write=3.75)
-MODEL_ID = "scripted-1"
-UNPRICED_ID = "scripted-free"
+from tests.reference_app.server.server_helpers import MODEL_ID, EventLog, make_config
 
 # --- factories on real SQLite ----------------------------------------------------------------
 
@@ -102,17 +98,6 @@ def rows(database: Database) -> Iterator[Any]:
 # --- configs and servers -------------------------------------------------------------------
 
 
-def make_config(data_dir: Path, base_url: str, **overrides: Any) -> AgentConfig:
-    kind = overrides.pop("kind", "openai")
-    return AgentConfig(
-        models=[ModelConfig(id=MODEL_ID, context_limit=100_000, price=PRICE),
-                ModelConfig(id=UNPRICED_ID, context_limit=100_000, price=None)],
-        provider=ProviderConfig(kind=kind, base_url=base_url, timeout=overrides.pop("timeout", 10)),
-        data_dir=data_dir,
-        **overrides,
-    )
-
-
 @pytest.fixture
 def model() -> ScriptedModel:
     return ScriptedModel(model_id=MODEL_ID, gated=True)
@@ -145,38 +130,6 @@ def start_agent(tmp_path: Path, model_server: ModelServer) -> Iterator[Callable[
 
 
 # --- following /event ----------------------------------------------------------------------
-
-
-class EventLog:
-    """Events received on one /event connection, as (sequence, payload), in order."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[int, dict[str, Any]]] = []
-        self._changed = asyncio.Condition()
-
-    @property
-    def payloads(self) -> list[dict[str, Any]]:
-        return [payload for _, payload in self.received]
-
-    def types(self) -> list[str]:
-        return [payload["type"] for payload in self.payloads]
-
-    async def add(self, seq: int, payload: dict[str, Any]) -> None:
-        async with self._changed:
-            self.received.append((seq, payload))
-            self._changed.notify_all()
-
-    async def wait_for(
-        self, predicate: Callable[[dict[str, Any]], bool], *, count: int = 1, timeout: float = 10
-    ) -> dict[str, Any]:
-        """The `count`-th event matching `predicate`, waiting for it to arrive."""
-
-        def found() -> list[dict[str, Any]]:
-            return [payload for payload in self.payloads if predicate(payload)]
-
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: len(found()) >= count)
-        return found()[count - 1]
 
 
 async def _follow(client: httpx.AsyncClient, url: str, log: EventLog,

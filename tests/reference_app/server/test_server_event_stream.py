@@ -10,7 +10,7 @@ import httpx
 
 from reference_app.server.bus import Bus
 from reference_app.server.stream import event_stream
-from tests.reference_app.server.test_server_turns import of_type
+from tests.reference_app.server.server_helpers import of_type
 
 
 async def make_sessions(http: httpx.AsyncClient, base_url: str, count: int) -> list[str]:
@@ -128,8 +128,8 @@ async def test_a_stream_that_falls_behind_sends_resync_and_ends() -> None:
     bus = Bus(subscriber_queue=2)
     stream = event_stream(bus, None)
     connected = await anext(stream)
-    assert json.loads(connected.data)["type"] == "server.connected"
+    assert json.loads(str(connected.data))["type"] == "server.connected"
     for n in range(5):  # nobody reads while these pile up
         bus.publish(payload(n))
-    rest = [json.loads(message.data)["type"] async for message in stream]
+    rest = [json.loads(str(message.data))["type"] async for message in stream]
     assert rest == ["test", "test", "server.resync"]

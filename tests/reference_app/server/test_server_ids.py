@@ -9,7 +9,7 @@ from reference_app.server.ids import new_id
 
 def test_ids_have_the_opencode_shape() -> None:
     for prefix in ("ses", "msg", "prt", "evt"):
-        assert re.fullmatch(rf"{prefix}_[0-9a-f]{{12}}[0-9A-Za-z]{{14}}", new_id(prefix))  # type: ignore[arg-type]
+        assert re.fullmatch(rf"{prefix}_[0-9a-f]{{12}}[0-9A-Za-z]{{14}}", new_id(prefix))
 
 
 def test_ids_sort_in_creation_order() -> None:

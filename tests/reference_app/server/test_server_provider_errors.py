@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from harness.model_server import ModelServer, ModelStep, ScriptedModel, Usage
-from tests.reference_app.server.test_server_turns import new_session, of_type, prompt
+from tests.reference_app.server.server_helpers import new_session, of_type, prompt
 
 OK_STEP = ModelStep(text="fine", usage=Usage(input=100, output=10))
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.reference_app.server.test_server_turns import of_type
+from tests.reference_app.server.server_helpers import of_type
 
 
 @pytest.fixture

@@ -10,7 +10,15 @@ import httpx
 import pytest
 
 from harness.model_server import ModelStep, ScriptedModel, ToolCall, Usage
-from tests.reference_app.server.conftest import MODEL_ID, PRICE, UNPRICED_ID, EventLog
+from tests.reference_app.server.server_helpers import (
+    UNPRICED_ID,
+    cost_of,
+    new_session,
+    of_type,
+    prompt,
+    session_updates,
+    step_finish,
+)
 
 USAGES = [
     Usage(input=12_000, output=800, reasoning=200, cache_read=0),
@@ -25,42 +33,6 @@ THREE_STEPS = [
               usage=USAGES[1]),
     ModelStep(text="All done.", usage=USAGES[2]),
 ]
-
-
-def cost_of(usage: Usage) -> float:
-    return (usage.input * PRICE.input + (usage.output + usage.reasoning) * PRICE.output
-            + usage.cache_read * PRICE.cache_read + usage.cache_write * PRICE.cache_write) / 1e6
-
-
-def of_type(kind: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda event: event["type"] == kind
-
-
-def step_finish(event: dict[str, Any]) -> bool:
-    return (event["type"] == "message.part.updated"
-            and event["properties"]["part"]["type"] == "step-finish")
-
-
-async def new_session(http: httpx.AsyncClient, base_url: str) -> str:
-    response = await http.post(f"{base_url}/session", json={})
-    assert response.status_code == 200
-    session_id: str = response.json()["id"]
-    return session_id
-
-
-async def prompt(http: httpx.AsyncClient, base_url: str, session_id: str,
-                 text: str = "Do the thing", model_id: str = MODEL_ID) -> None:
-    response = await http.post(
-        f"{base_url}/session/{session_id}/prompt_async",
-        json={"parts": [{"type": "text", "text": text}],
-              "model": {"providerID": "scripted", "modelID": model_id}})
-    assert response.status_code == 204, response.text
-
-
-def session_updates(log: EventLog, session_id: str) -> list[dict[str, Any]]:
-    return [event["properties"]["info"] for event in log.payloads
-            if event["type"] == "session.updated"
-            and event["properties"]["sessionID"] == session_id]
 
 
 @pytest.mark.parametrize("server_fix", [False, True], ids=["fix-off", "fix-on"])
@@ -258,3 +230,21 @@ async def test_title_generation_asks_without_tools_and_renames(
     assert model.toolless_requests == 1
     model.release_all()
     await log.wait_for(of_type("session.idle"))
+
+
+async def test_deleting_a_busy_session_aborts_its_turn(
+    model: ScriptedModel, start_agent: Callable[..., str], follow: Any,
+    http: httpx.AsyncClient,
+) -> None:
+    model.load([ModelStep(text="never", usage=USAGES[0])])
+    base_url = start_agent()
+    log = await follow(base_url)
+    session_id = await new_session(http, base_url)
+    await prompt(http, base_url, session_id)
+    await model.wait_request(0)
+    assert (await http.delete(f"{base_url}/session/{session_id}")).json() is True
+    await log.wait_for(of_type("session.deleted"))
+    types = log.types()
+    assert types.index("session.idle") < types.index("session.deleted")
+    assert (await http.get(f"{base_url}/session/status")).json() == {}
+    assert (await http.get(f"{base_url}/session/{session_id}")).status_code == 404

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from reference_app.server.bus import Bus
+from reference_app.server.bus import Bus, BusEvent
 from reference_app.server.db import Database, MessageRow, SessionRow
 from reference_app.server.repo import Repository
 from reference_app.server.types import Usage
@@ -147,8 +147,11 @@ async def test_events_published_at_a_step_finish(
     record = apply_step_usage(database, bus, session_id=message.session_id,
                               message_id=message.id, usage=STEP, cost=0.125, reason="stop",
                               server_fix=server_fix)
-    published = [event.payload for event in [await subscription.next()
-                                             for _ in range(bus.last_seq)]]  # type: ignore[union-attr]
+    published = []
+    for _ in range(bus.last_seq):
+        item = await subscription.next()
+        assert isinstance(item, BusEvent)
+        published.append(item.payload)
     expected = ["message.part.updated", "message.updated"]
     if server_fix:
         expected.append("session.updated")
