@@ -57,12 +57,17 @@ class _Handlers:
             assert index is not None
             model.record_usage_sent(index, in_stream=in_stream)
 
+        def on_abandon() -> None:
+            assert index is not None
+            model.record_abandoned(index)
+
         scripted = index is not None
         return PlayedStep(
             frames,
             headers=SSE_HEADERS if streaming else JSON_HEADERS,
             gate=gate if scripted else None,
             on_usage=on_usage if scripted else None,
+            on_abandon=on_abandon if scripted else None,
             chunk_delay=assignment.step.chunk_delay,
             fault=assignment.step.fault,
             closing=self.closing,

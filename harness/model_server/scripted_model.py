@@ -92,6 +92,7 @@ class ScriptedModel:
         self._requests: list[dict[str, Any]] = []
         self._arrived: list[RequestArrived] = []
         self._sent: list[UsageSent] = []
+        self._abandoned: list[int] = []
         self._warnings: list[str] = []
         self._unscripted_requests = 0
         self._toolless_requests = 0
@@ -221,6 +222,11 @@ class ScriptedModel:
             self._changed.notify()
         return record
 
+    def record_abandoned(self, step_index: int) -> None:
+        with self._lock:
+            self._abandoned.append(step_index)
+            self._changed.notify()
+
     # -- what happened ------------------------------------------------------------------------
 
     @property
@@ -238,6 +244,12 @@ class ScriptedModel:
     def sent(self) -> list[UsageSent]:
         with self._lock:
             return list(self._sent)
+
+    @property
+    def abandoned(self) -> list[int]:
+        """Steps whose stream did not finish because the client left or the server stopped."""
+        with self._lock:
+            return list(self._abandoned)
 
     @property
     def served(self) -> int:
@@ -277,6 +289,12 @@ class ScriptedModel:
         assert found is not None  # the predicate held under the same lock
         return found
 
+    async def wait_abandoned(self, step_index: int, timeout: float = 5.0) -> None:
+        """Wait until the server has seen `step_index`'s client leave (or has stopped) mid-step."""
+        await self._wait(
+            lambda: step_index in self._abandoned, timeout, "abandonment of", step_index
+        )
+
     def _find_sent(self, step_index: int) -> UsageSent | None:
         return next((s for s in self._sent if s.step_index == step_index), None)
 
@@ -307,6 +325,7 @@ class ScriptedModel:
                 "released": self._released,
                 "served": self._served,
                 "sent": [dataclasses.asdict(s) for s in self._sent],
+                "abandoned": list(self._abandoned),
                 "requests": len(self._requests),
                 "toolless_requests": self._toolless_requests,
                 "unscripted_requests": self._unscripted_requests,

@@ -42,6 +42,7 @@ class Frame:
 
 GateWait = Callable[[], Awaitable[None]]
 UsageHook = Callable[[bool], object]
+AbandonHook = Callable[[], object]
 
 
 async def _until_disconnect(receive: Receive) -> None:
@@ -54,7 +55,8 @@ class PlayedStep:
     """Plays `frames` after `gate` opens, spaced by `chunk_delay`, breaking as `fault` says.
 
     `on_usage(in_stream)` runs right after a frame with a usage mark has been handed to the
-    server. A client disconnect or the server's `closing` event abandons the step wherever it is.
+    server. A client disconnect or the server's `closing` event abandons the step wherever it is,
+    and `on_abandon()` says so.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class PlayedStep:
         headers: Sequence[tuple[bytes, bytes]],
         gate: GateWait | None = None,
         on_usage: UsageHook | None = None,
+        on_abandon: AbandonHook | None = None,
         chunk_delay: float = 0.0,
         fault: Fault | None = None,
         closing: asyncio.Event | None = None,
@@ -73,6 +76,7 @@ class PlayedStep:
         self._headers = list(headers)
         self._gate = gate
         self._on_usage = on_usage
+        self._on_abandon = on_abandon
         self._chunk_delay = chunk_delay
         self._fault = fault
         self._closing = closing
@@ -95,6 +99,8 @@ class PlayedStep:
         if producer.done() and not producer.cancelled():
             producer.result()
             return
+        if self._on_abandon is not None:
+            self._on_abandon()
         if not self._started:
             # Closing while held at the gate: answer rather than leave the client hanging.
             await self._send_shutdown(send)

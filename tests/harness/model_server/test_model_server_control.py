@@ -22,6 +22,7 @@ def test_state_reports_the_script_and_progress(model: ScriptedModel, server: Mod
         "released": 0,
         "served": 0,
         "sent": [],
+        "abandoned": [],
         "requests": 0,
         "toolless_requests": 0,
         "unscripted_requests": 0,

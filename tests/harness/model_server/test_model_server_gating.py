@@ -83,6 +83,8 @@ async def test_a_client_that_gives_up_at_the_gate_consumes_its_step(
         )
         await model.wait_request(0, timeout=5)
         abandoned.cancel()
+    # Release only once the server has seen the client go, or step 0 would still stream.
+    await model.wait_abandoned(0, timeout=5)
     model.release_all()
     async with httpx.AsyncClient(timeout=10) as client:
         response = await client.post(
@@ -123,4 +125,4 @@ def test_a_request_held_at_the_gate_is_answered_503_when_the_server_stops(
     response = result["response"]
     assert response.status_code == 503
     assert "shutting down" in response.json()["error"]["message"]
-    assert model.sent == []
+    assert (model.sent, model.abandoned) == ([], [0])

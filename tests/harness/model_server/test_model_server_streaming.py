@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -75,6 +76,7 @@ def test_stall_goes_silent_until_the_client_gives_up(
         read_lines_into(response, received)
     assert any('"content":"one "' in line for line in received)
     assert model.sent == []
+    asyncio.run(model.wait_abandoned(0, timeout=5))
     chunks = wire.openai_chunks(httpx.post(chat_url(server), json=wire.chat_body()).text)
     assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks[:-1]) == "after"
 
