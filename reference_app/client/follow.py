@@ -67,6 +67,8 @@ class Client:
         self._resync_task: asyncio.Task[None] | None = None
         self._resync_again = False
         self._sync_lock = asyncio.Lock()
+        self._online = asyncio.Event()
+        self._online.set()
         self._synced: asyncio.Event | None = None
         self._fatal: BaseException | None = None
         self._change: asyncio.Future[None] | None = None
@@ -134,6 +136,7 @@ class Client:
     async def _follow(self) -> None:
         delay = self._reconnect_delay
         while not self._closed:
+            await self._online.wait()
             # Its own task so that `disconnect()` can drop one connection without ending this
             # loop.
             self._stream_task = asyncio.create_task(self._read_stream())
@@ -204,13 +207,23 @@ class Client:
 
     async def disconnect(self) -> None:
         """Drop the current `/event` connection, as a network blip would; the client then
-        reconnects with `Last-Event-ID` after its reconnect delay."""
+        reconnects with `Last-Event-ID` after its reconnect delay (or at `resume()` when
+        paused)."""
         task = self._stream_task
         if task is None or task.done():
             return
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+    async def pause(self) -> None:
+        """Go offline until `resume()`: whatever the server publishes meanwhile is a gap the
+        client must refill on reconnect, by replay or by a reload."""
+        self._online.clear()
+        await self.disconnect()
+
+    def resume(self) -> None:
+        self._online.set()
 
     def _schedule_resync(self) -> None:
         # Runs beside the reader so events keep applying while REST is in flight; requests

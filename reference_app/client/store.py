@@ -120,6 +120,9 @@ class _Message:
     info: JSONObject
     key: tuple[float, str]
     is_assistant: bool
+    # An assistant message that has produced output: the one the context readouts follow. A turn
+    # just started has an empty assistant message, which must not drop the sidebar to zero.
+    shows_tokens: bool
     cost: Decimal | None
     # The store's event counter when an event last wrote this message; 0 for snapshot data.
     event_seq: int
@@ -148,7 +151,7 @@ class _Window:
             self.cost_sum = _EXACT.add(self.cost_sum, message.cost * sign)
 
     def _adopt_if_last(self, message: _Message) -> None:
-        if not message.is_assistant:
+        if not message.shows_tokens:
             return
         if self.last_assistant is None or message.key >= self.messages[self.last_assistant].key:
             self.last_assistant = message.key[1]
@@ -158,7 +161,7 @@ class _Window:
         # message is almost always one or two entries back.
         self.last_assistant = None
         for key in reversed(self.keys):
-            if self.messages[key[1]].is_assistant:
+            if self.messages[key[1]].shows_tokens:
                 self.last_assistant = key[1]
                 return
 
@@ -169,7 +172,7 @@ class _Window:
             self._count(previous, -1)
             self.messages[message.key[1]] = message
             self._count(message, +1)
-            if previous.is_assistant and not message.is_assistant:
+            if previous.shows_tokens and not message.shows_tokens:
                 self._find_last_assistant()
             else:
                 self._adopt_if_last(message)
@@ -208,12 +211,19 @@ class _Window:
         return self.messages[self.last_assistant].info
 
 
+def _output_tokens(info: Mapping[str, Any]) -> int:
+    tokens = info.get("tokens")
+    output = tokens.get("output") if isinstance(tokens, Mapping) else None
+    return int(output) if isinstance(output, int | float) else 0
+
+
 def _make_message(info: JSONObject, event_seq: int) -> _Message:
     is_assistant = info.get("role") == "assistant"
     return _Message(
         info=info,
         key=_order_key(info),
         is_assistant=is_assistant,
+        shows_tokens=is_assistant and _output_tokens(info) > 0,
         cost=message_cost(info) if is_assistant else _ZERO,
         event_seq=event_seq,
     )

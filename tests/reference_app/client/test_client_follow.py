@@ -7,10 +7,11 @@ step's usage has reached the agent and its events have reached the client.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
+import httpx
 import pytest
+from httpx_sse import aconnect_sse
 
 from harness.model_server import ModelStep, ScriptedModel, ToolCall, Usage
 from reference_app.client.api import AgentApi, ApiError
@@ -33,6 +34,9 @@ from tests.reference_app.client.conftest import (
     AgentFactory,
     ClientFactory,
 )
+
+# Generous: these only bound a hang; a loaded CI machine must not turn into a failure.
+WAIT = 30.0
 
 USAGES = (
     Usage(input=12_000, output=800, reasoning=200),
@@ -72,7 +76,7 @@ async def open_session(base_url: str, client: Client) -> str:
     async with AgentApi(base_url) as api:
         session = await api.create_session("client follow test")
     await client.bootstrap(session["id"])
-    await client.start()
+    await client.start(timeout=WAIT)
     return str(session["id"])
 
 
@@ -86,21 +90,28 @@ async def run_steps(
     shown = []
     for index, step in enumerate(steps):
         model.release(1)
-        await model.wait_usage_sent(index)
-        await client.wait_until(tokens_shown(session_id, step_tokens(step.usage)))
-        await settle(client)
+        await model.wait_usage_sent(index, timeout=WAIT)
+        await client.wait_until(tokens_shown(session_id, step_tokens(step.usage)), timeout=WAIT)
+        await catch_up(client, base_url)
         shown.append(client.store.readouts(session_id))
     return shown
 
 
-async def settle(client: Client, quiet: float = 0.1) -> None:
-    """Wait until no event has arrived for `quiet` seconds: a step's events go out in one
-    burst, and a frozen readout can only be told from a slow one once the burst is over."""
-    while True:
-        seen = client.events_applied
-        await asyncio.sleep(quiet)
-        if client.events_applied == seen:
-            return
+async def catch_up(client: Client, base_url: str) -> None:
+    """Wait until the client has applied every event the server has published so far.
+
+    A fresh `/event` connection opens with `server.connected` whose id is the newest sequence;
+    once the client's Last-Event-ID reaches it, a readout that has not moved is frozen, not slow.
+    """
+    newest = 0
+    async with (
+        httpx.AsyncClient(base_url=base_url, timeout=WAIT) as http,
+        aconnect_sse(http, "GET", "/event") as source,
+    ):
+        async for message in source.aiter_sse():
+            newest = int(message.id)
+            break
+    await client.wait_until(lambda _store: (client.last_event_id or 0) >= newest, timeout=WAIT)
 
 
 async def reload_readouts(base_url: str, session_id: str, **options: Any) -> dict[str, str]:
@@ -184,7 +195,9 @@ async def test_client_fix_misses_the_cost_of_messages_outside_the_window(
 
     for usage in (USAGES[0], USAGES[2]):  # two one-step turns: four messages
         await run_steps(model, client, session_id, [ModelStep(text="ok", usage=usage)], base_url)
-        await client.wait_until(lambda store: store.status(session_id) == {"type": "idle"})
+        await client.wait_until(
+            lambda store: store.status(session_id) == {"type": "idle"}, timeout=WAIT
+        )
 
     live = client.store.readouts(session_id)
     assert live[SIDEBAR_COST] == format_cost(step_cost(USAGES[2]))
@@ -204,7 +217,7 @@ async def test_unpriced_model_cost_is_unknown_with_the_client_fix(
     async with AgentApi(base_url) as api:
         await api.prompt_async(session_id, "go", model_id="scripted-free")
     model.release(1)
-    await client.wait_until(tokens_shown(session_id, step_tokens(USAGES[0])))
+    await client.wait_until(tokens_shown(session_id, step_tokens(USAGES[0])), timeout=WAIT)
     assert client.store.readouts(session_id)[SIDEBAR_COST] == "unknown"
     assert (await reload_readouts(base_url, session_id))[SESSIONS_COST] == "unknown"
 
@@ -213,15 +226,18 @@ async def test_reconnect_resumes_from_last_event_id_without_a_reload(
     start_agent: AgentFactory, make_client: ClientFactory
 ) -> None:
     base_url = await start_agent()
-    client = make_client(base_url, reconnect_delay=0.3)
+    client = make_client(base_url)
     session_id = await open_session(base_url, client)
     resyncs = client.resyncs
 
-    await client.disconnect()
+    await client.pause()
     async with AgentApi(base_url) as api:
         await api.rename(session_id, "renamed while away")  # published into the gap
+    assert client.store.session(session_id)["title"] == "client follow test"  # type: ignore[index]
+    client.resume()
     await client.wait_until(
-        lambda store: (store.session(session_id) or {}).get("title") == "renamed while away"
+        lambda store: (store.session(session_id) or {}).get("title") == "renamed while away",
+        timeout=WAIT,
     )
     assert client.connects == 2
     assert client.resyncs == resyncs
@@ -231,19 +247,23 @@ async def test_a_gap_the_server_no_longer_holds_makes_the_client_reload(
     start_agent: AgentFactory, make_client: ClientFactory
 ) -> None:
     base_url = await start_agent(replay_buffer=1)
-    client = make_client(base_url, reconnect_delay=0.3)
+    client = make_client(base_url)
     session_id = await open_session(base_url, client)
     resyncs = client.resyncs
 
-    await client.disconnect()
     async with AgentApi(base_url) as api:
+        doomed = await api.create_session("deleted while away")
+        await client.wait_until(lambda store: store.has_session(doomed["id"]), timeout=WAIT)
+        await client.pause()
         for title in ("one", "two", "three"):
             await api.rename(session_id, title)
         created = await api.create_session("made while away")
-        await api.delete_session(created["id"])
-    await client.wait_until(lambda store: client.resyncs > resyncs)
+        await api.delete_session(doomed["id"])
+    client.resume()
+    await client.wait_until(lambda store: client.resyncs > resyncs, timeout=WAIT)
     assert client.store.session(session_id)["title"] == "three"  # type: ignore[index]
-    assert not client.store.has_session(created["id"])
+    assert client.store.has_session(created["id"])
+    assert not client.store.has_session(doomed["id"])  # the reload replaced, not merged
 
 
 async def test_session_events_reach_the_store(
@@ -252,13 +272,13 @@ async def test_session_events_reach_the_store(
     base_url = await start_agent()
     client = make_client(base_url)
     await client.bootstrap()
-    await client.start()
+    await client.start(timeout=WAIT)
     async with AgentApi(base_url) as api:
         created = await api.create_session("fresh")
-        await client.wait_until(lambda store: store.has_session(created["id"]))
+        await client.wait_until(lambda store: store.has_session(created["id"]), timeout=WAIT)
         assert client.store.readouts(created["id"])[SESSIONS_COST] == "$0.00"
         await api.delete_session(created["id"])
-    await client.wait_until(lambda store: not store.has_session(created["id"]))
+    await client.wait_until(lambda store: not store.has_session(created["id"]), timeout=WAIT)
     assert client.events_applied >= 2
     assert client.last_event_id is not None
     assert client.last_event_id >= 2
@@ -283,7 +303,7 @@ async def test_a_password_protected_server(
 
     client = make_client(base_url, auth=("opencode", "s3cret"))
     await client.bootstrap()
-    await client.start()
+    await client.start(timeout=WAIT)
     assert client.connected
 
     locked_out = make_client(base_url)
