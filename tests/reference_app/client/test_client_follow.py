@@ -153,6 +153,8 @@ async def test_bug_tokens_advance_and_cost_stays_frozen_until_a_reload(
     changed_names = {name for _, names, _ in changes for name in names}
     assert SIDEBAR_TOKENS in changed_names
     assert SIDEBAR_COST not in changed_names
+    # The hook's clock is the model server's: a readout changes after the usage that moved it.
+    assert client.store.last_changed_at(session_id)[SIDEBAR_TOKENS] >= model.sent[-1].t
 
     reloaded = await reload_readouts(base_url, session_id)
     assert reloaded[SIDEBAR_COST] == reloaded[SESSIONS_COST] == running_costs()[-1]

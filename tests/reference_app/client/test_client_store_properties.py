@@ -21,13 +21,16 @@ costs = st.one_of(
     st.integers(min_value=0, max_value=200_000).map(lambda tenths_of_cents: tenths_of_cents / 1000),
     st.sampled_from([0.1, 0.2, 0.125, 0.005, 1e-7, 0.30000000000000004]),
 )
-usages = st.builds(
-    shapes.tokens,
-    input=st.integers(0, 60_000),
-    output=st.integers(0, 4_000),
-    reasoning=st.integers(0, 1_000),
-    cache_read=st.integers(0, 5_000),
-    cache_write=st.integers(0, 5_000),
+usages = st.one_of(
+    st.just(shapes.tokens()),
+    st.builds(
+        shapes.tokens,
+        input=st.integers(0, 60_000),
+        output=st.integers(0, 4_000),
+        reasoning=st.integers(0, 1_000),
+        cache_read=st.integers(0, 5_000),
+        cache_write=st.integers(0, 5_000),
+    ),
 )
 
 
@@ -62,7 +65,10 @@ class WindowModel:
 
     def values(self, client_fix: bool) -> ReadoutValues:
         assistants = [info for info in self.infos if info["role"] == "assistant"]
-        last = assistants[-1] if assistants else None
+        # The context readouts follow the last reply that reported usage; an empty one (a turn
+        # just started) must not drop them to zero.
+        reporting = [info for info in assistants if total_tokens(info) > 0]
+        last = reporting[-1] if reporting else None
         sidebar_cost = self.session_cost
         if client_fix:
             message_costs = [info["cost"] for info in assistants]
