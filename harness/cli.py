@@ -17,7 +17,7 @@ from typing import cast
 
 from harness.errors import FreshnessError
 from harness.scenario.loader import load_scenarios
-from harness.scenario.model import FIX_MODES, SURFACES, FixMode, Scenario
+from harness.scenario.model import FIX_MODES, SURFACES, FixMode
 
 __all__ = ["main"]
 
@@ -126,10 +126,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _schema() -> int:
-    schema = Scenario.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "Freshness scenario (version 1)"
-    print(json.dumps(schema, indent=2))
+    from harness.scenario.schema import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2))
     return EXIT_OK
 
 

@@ -63,15 +63,17 @@ class SessionTotals:
     token_sum: int = 0
     pending: deque[Usage] = field(default_factory=deque)
     steps_done: int = 0
-    turns_started: int = 0
+    shows_tokens: bool = False
+    """Whether any step has reported usage: until then no message tells the model's window."""
 
     def settle(self, usage: Usage) -> None:
         cost = step_cost(usage, self.price)
         # Unknown is absorbing, as SQL NULL is in `cost = cost + ?`: one unpriced step makes the
         # whole total unknown rather than silently too low.
         self.cost = None if cost is None or self.cost is None else self.cost + cost
-        if usage.output > 0:
+        if usage.total > 0:
             self.last_tokens = usage.total
+            self.shows_tokens = True
         self.token_sum += usage.total
         self.steps_done += 1
 
@@ -115,7 +117,6 @@ class ExpectedState:
                 "a turn is still running in this session; `finish` it before the next prompt"
             )
         totals.pending.extend(usages)
-        totals.turns_started += 1
 
     def release(self, session: str | None, count: int) -> None:
         totals = self.sessions[self.resolve(session)]
@@ -143,11 +144,11 @@ class ExpectedState:
         tokens = format_tokens(totals.last_tokens)
         return {
             "sidebar.tokens": tokens,
-            # The percent needs the model's window, which a client learns from the first
-            # assistant message; before any turn it has nothing to divide by.
+            # Context readouts follow the last assistant message with usage; before there is
+            # one, nothing tells the client the model's window, so there is no percent.
             "sidebar.percent": (
                 format_percent(totals.last_tokens, totals.context)
-                if totals.turns_started
+                if totals.shows_tokens
                 else NO_VALUE
             ),
             "sidebar.cost": cost,

@@ -1,0 +1,113 @@
+"""The freshness command, run as a user runs it: exit codes, one-line errors, the matrix."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCENARIO = Path("scenarios/core/three-step-turn.yaml")
+
+
+def freshness(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_a_broken_scenario_is_one_line_with_its_line_number_and_exit_2(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(SCENARIO.read_text().replace("input: 12000", "input: lots"))
+
+    done = freshness("run", str(broken))
+
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"freshness: {broken}:16: steps[1].prompt.model_steps[0].usage.input:"
+        " Input should be a valid integer, unable to parse string as an integer"
+    ]
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_mode_is_bad_input() -> None:
+    done = freshness("run", "--mode", "sometimes", str(SCENARIO))
+
+    assert done.returncode == 2
+    assert "unknown mode sometimes" in done.stderr
+
+
+def test_schema_is_json_that_validates_a_shipped_scenario() -> None:
+    import jsonschema
+    import yaml
+
+    done = freshness("schema")
+    schema = json.loads(done.stdout)
+
+    jsonschema.validate(yaml.safe_load(SCENARIO.read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"version": 1, "steps": "nope"}, schema)
+
+
+def test_list_shows_each_mode_expectation() -> None:
+    done = freshness("list", str(SCENARIO))
+
+    assert done.returncode == 0
+    assert "none    FROZEN-UNTIL-RELOAD(*.cost, session.tokens)" in done.stdout
+    assert "server  pass" in done.stdout
+
+
+def test_run_prints_the_matrix_and_counts_the_caught_failure_as_success(tmp_path: Path) -> None:
+    done = freshness(
+        "run",
+        str(SCENARIO.resolve()),
+        "--mode",
+        "none,server",
+        "--report",
+        "html,json,junit",
+        "--runs-dir",
+        str(tmp_path),
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "caught" in done.stdout
+    assert "2 runs: 1 passed, 1 expected failure caught, 0 failed" in done.stdout
+    [run_dir] = list(tmp_path.iterdir())
+    report = json.loads((run_dir / "report.json").read_text())
+    statuses = {run["mode"]: run["status"] for run in report["runs"]}
+    assert statuses == {"none": "caught", "server": "pass"}
+    assert (run_dir / "report.html").read_text().count("<svg") > 0
+
+
+def test_a_scenario_expecting_a_failure_the_harness_does_not_see_fails_the_run(
+    tmp_path: Path,
+) -> None:
+    # Claim the server fix still leaves the sidebar frozen: the run cannot show that, so the
+    # expectation is missed and the command must fail.
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(
+        SCENARIO.read_text().replace(
+            "  server: pass", "  server:\n    - FROZEN-UNTIL-RELOAD: [sidebar.cost]"
+        )
+    )
+
+    done = freshness("run", str(wrong), "--mode", "server", "--runs-dir", str(tmp_path / "runs"))
+
+    assert done.returncode == 1
+    assert "MISSED" in done.stdout
+    assert "FROZEN-UNTIL-RELOAD on sidebar.cost" in done.stdout
+
+
+def test_the_console_script_is_installed() -> None:
+    assert (
+        shutil.which("freshness") is not None
+        or Path(sys.executable).with_name("freshness").exists()
+    )
