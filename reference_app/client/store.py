@@ -120,7 +120,7 @@ class _Message:
     info: JSONObject
     key: tuple[float, str]
     is_assistant: bool
-    # An assistant message that has produced output: the one the context readouts follow. A turn
+    # An assistant message that has reported usage: the one the context readouts follow. A turn
     # just started has an empty assistant message, which must not drop the sidebar to zero.
     shows_tokens: bool
     cost: Decimal | None
@@ -211,19 +211,13 @@ class _Window:
         return self.messages[self.last_assistant].info
 
 
-def _output_tokens(info: Mapping[str, Any]) -> int:
-    tokens = info.get("tokens")
-    output = tokens.get("output") if isinstance(tokens, Mapping) else None
-    return int(output) if isinstance(output, int | float) else 0
-
-
 def _make_message(info: JSONObject, event_seq: int) -> _Message:
     is_assistant = info.get("role") == "assistant"
     return _Message(
         info=info,
         key=_order_key(info),
         is_assistant=is_assistant,
-        shows_tokens=is_assistant and _output_tokens(info) > 0,
+        shows_tokens=is_assistant and total_tokens(info) > 0,
         cost=message_cost(info) if is_assistant else _ZERO,
         event_seq=event_seq,
     )

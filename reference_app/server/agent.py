@@ -164,7 +164,9 @@ class Agent:
                 {"parentID": user["id"], "modelID": model.id, "providerID": PROVIDER_ID,
                  "mode": AGENT_NAME, "agent": AGENT_NAME,
                  "path": {"cwd": workspace, "root": workspace}},
-                cost=0.0 if model.price is not None else None,
+                # Nothing is billed before a step finishes; an unpriced step then turns this
+                # unknown (NULL absorbs in `cost = cost + ?`), as it does the session total.
+                cost=0.0,
             )
             self.bus.publish(events.message_updated(assistant))
             reason = await self._steps(session_id, assistant["id"], model,

@@ -107,13 +107,24 @@ def test_tokens_are_the_last_assistant_messages_every_field() -> None:
 
 def test_tokens_are_occupancy_and_may_fall() -> None:
     store = opened_store()
-    big = shapes.assistant_info("msg_1", created=1, usage=shapes.tokens(input=90_000))
-    small = shapes.assistant_info("msg_3", created=3, usage=shapes.tokens(input=4_000))
+    big = shapes.assistant_info("msg_1", created=1, usage=shapes.tokens(input=89_000, output=1_000))
+    small = shapes.assistant_info("msg_3", created=3, usage=shapes.tokens(input=3_500, output=500))
     store.apply(shapes.message_updated(big))
     store.apply(shapes.message_updated(shapes.user_info("msg_2", created=2)))
     assert store.readouts("ses_1")[SIDEBAR_TOKENS] == "90,000"
     store.apply(shapes.message_updated(small))
     assert store.readouts("ses_1")[SIDEBAR_PERCENT] == "4%"
+
+
+def test_a_turn_just_started_does_not_drop_the_context_readouts_to_zero() -> None:
+    store = opened_store()
+    reply = shapes.assistant_info("msg_1", created=1, usage=shapes.tokens(input=12_000, output=1_000))
+    store.apply(shapes.message_updated(reply))
+    store.apply(shapes.message_updated(shapes.user_info("msg_2", created=2)))
+    # The next turn's assistant message exists before the model has said anything.
+    store.apply(shapes.message_updated(shapes.assistant_info("msg_3", created=3)))
+
+    assert store.readouts("ses_1")[SIDEBAR_TOKENS] == "13,000"
 
 
 def test_a_user_message_after_the_reply_keeps_the_replys_tokens() -> None:
@@ -224,7 +235,11 @@ class TestPercent:
     def test_an_unconfigured_model_shows_a_dash(self) -> None:
         store = opened_store()
         store.apply(
-            shapes.message_updated(shapes.assistant_info("msg_1", created=1, model_id="other"))
+            shapes.message_updated(
+                shapes.assistant_info(
+                    "msg_1", created=1, model_id="other", usage=shapes.tokens(input=10)
+                )
+            )
         )
         assert store.readouts("ses_1")[SIDEBAR_PERCENT] == "—"
 
