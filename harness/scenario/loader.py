@@ -37,9 +37,10 @@ def _readable_location(loc: tuple[str | int, ...], data: Any) -> tuple[tuple[str
     real: list[str | int] = []
     node: Any = data
     for part in loc:
-        if (isinstance(node, dict) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        ):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            real.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
             real.append(part)
         # Anything else is a tag pydantic added (a union member's name), not part of the file.
