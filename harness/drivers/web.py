@@ -29,8 +29,10 @@ from playwright.async_api import (
     Browser,
     BrowserContext,
     Dialog,
+    HttpCredentials,
     Page,
     Playwright,
+    ViewportSize,
     async_playwright,
 )
 from playwright.async_api import Error as PlaywrightError
@@ -176,7 +178,7 @@ class WebSurface:
     ) -> None:
         self._quiet = quiet
         self._deadline = deadline
-        self._viewport = {"width": viewport[0], "height": viewport[1]}
+        self._viewport = ViewportSize(width=viewport[0], height=viewport[1])
         self._load_timeout_ms = load_timeout * 1000
         self._target: TargetInfo | None = None
         self._session: str | None = None
@@ -208,12 +210,12 @@ class WebSurface:
                 "`apt-get install --reinstall chromium`, or set CHROMIUM_PATH"
             ) from None
         credentials = (
-            {"username": "opencode", "password": target.password} if target.password else None
+            HttpCredentials(username="opencode", password=target.password)
+            if target.password
+            else None
         )
         self._context = await self._browser.new_context(
-            viewport=self._viewport,  # type: ignore[arg-type]
-            http_credentials=credentials,  # type: ignore[arg-type]
-            device_scale_factor=1,
+            viewport=self._viewport, http_credentials=credentials, device_scale_factor=1
         )
         await self._context.add_init_script(_PROBE)
 

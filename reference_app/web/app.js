@@ -182,8 +182,11 @@ class MessageWindow {
   }
 
   lastAssistant() {
+    // The context readouts follow the last assistant message that has reported usage: a turn
+    // just started has an empty one, which must not drop the sidebar to zero.
     for (let i = this.entries.length - 1; i >= 0; i -= 1) {
-      if (this.entries[i].info.role === "assistant") return this.entries[i].info;
+      const info = this.entries[i].info;
+      if (info.role === "assistant" && totalTokens(info) > 0) return info;
     }
     return null;
   }
