@@ -8,9 +8,12 @@ cannot drift from the contract unnoticed.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
-SCHEMA_PATH = "/work/shared/reference/opencode-1.18.33-openapi-subset.json"
+# The opencode server's documented shapes (sessions, messages, parts, events), kept with the
+# tests so that the builders are checked against them on every machine.
+SCHEMA_PATH = str(Path(__file__).parents[2] / "data" / "opencode-1.18.33-openapi-subset.json")
 MODEL_ID = "scripted-1"
 PROVIDER_ID = "scripted"
 

@@ -12,8 +12,6 @@ from referencing.jsonschema import DRAFT202012
 from tests.reference_app.client import client_shapes as shapes
 
 _SCHEMA = Path(shapes.SCHEMA_PATH)
-if not _SCHEMA.exists():
-    pytest.skip(f"the opencode schema subset is not at {_SCHEMA}", allow_module_level=True)
 _DOCUMENT = json.loads(_SCHEMA.read_text(encoding="utf-8"))
 
 _REGISTRY = Registry().with_resource("urn:opencode", DRAFT202012.create_resource(_DOCUMENT))
