@@ -17,8 +17,8 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Mapping
@@ -46,7 +46,7 @@ PROVIDER_ID = "freshness"
 """The custom provider every scenario model is registered under."""
 
 START_TIMEOUT = 60.0
-SETTLE_QUIET = 0.3
+SETTLE_QUIET = 1.0
 STOP_GRACE = 5.0
 
 
@@ -206,12 +206,6 @@ def agent_env(flavor: Flavor, layout: Layout, base: Mapping[str, str]) -> dict[s
     return env
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class RunningAgent:
     info: TargetInfo
@@ -292,12 +286,14 @@ class OpencodeFamilyTarget:
         # fix mode only changes what the scenario expects of it.
         installed = await asyncio.to_thread(self.install)
         layout, env = await asyncio.to_thread(self.prepare, plan)
-        port = free_port()
+        # Port 0: the agent binds a free port itself and prints it. Picking one here and handing
+        # it over races with every other server on the machine during the agent's seconds-long
+        # startup (seen: a reference agent took the port and answered in its place).
         command = [
             str(installed.binary),
             "serve",
             "--port",
-            str(port),
+            "0",
             "--hostname",
             "127.0.0.1",
             "--print-logs",
@@ -305,10 +301,10 @@ class OpencodeFamilyTarget:
             "INFO",
         ]
         started = time.monotonic()
+        offset = layout.log.stat().st_size if layout.log.exists() else 0
         process = await asyncio.to_thread(self._spawn, command, layout, env)
-        base_url = f"http://127.0.0.1:{port}"
         try:
-            await self._wait_ready(process, base_url, layout.log)
+            base_url = await self._wait_ready(process, layout.log, offset)
         except BaseException:
             await asyncio.to_thread(stop_process_group, process)
             raise
@@ -326,8 +322,9 @@ class OpencodeFamilyTarget:
                 "config": str(layout.config_file),
                 "log": str(layout.log),
                 "provider_id": PROVIDER_ID,
-                # opencode publishes session.updated 90-150 ms after the step-finish part; a
-                # surface that settles on a shorter quiet spell reads that lag as a freeze.
+                # opencode's session.updated trails the step-finish part by 0.1-0.3 s (more on a
+                # loaded machine): it comes from a summary write forked after the step. A surface
+                # that settles on a shorter quiet spell reads that lag as a freeze.
                 "settle_quiet_s": str(SETTLE_QUIET),
             },
         )
@@ -361,10 +358,13 @@ class OpencodeFamilyTarget:
                 raise TargetError(f"start {self.name}: cannot run {command[0]}: {error}") from None
 
     async def _wait_ready(
-        self, process: subprocess.Popen[bytes], base_url: str, log_path: Path
-    ) -> None:
+        self, process: subprocess.Popen[bytes], log_path: Path, offset: int
+    ) -> str:
+        """Wait for the agent's "listening on URL" line, then for URL to answer GET /session."""
         deadline = time.monotonic() + START_TIMEOUT
-        async with httpx.AsyncClient(base_url=base_url, timeout=2.0) as client:
+        base_url: str | None = None
+        client = httpx.AsyncClient(timeout=2.0)
+        try:
             while True:
                 code = process.poll()
                 if code is not None:
@@ -372,16 +372,35 @@ class OpencodeFamilyTarget:
                         f"start {self.name}: '{self.flavor.binary} serve' exited with code {code}"
                         f" before answering; last lines of {log_path}:\n{_log_tail(log_path)}"
                     )
-                with contextlib.suppress(httpx.HTTPError):
-                    response = await client.get("/session")
-                    if response.status_code < 500:
-                        return
+                if base_url is None:
+                    base_url = _listening_url(log_path, offset)
+                if base_url is not None:
+                    with contextlib.suppress(httpx.HTTPError):
+                        response = await client.get(f"{base_url}/session")
+                        if response.status_code < 500:
+                            return base_url
                 if time.monotonic() > deadline:
+                    waited = "print its address" if base_url is None else f"answer at {base_url}"
                     raise TargetError(
-                        f"start {self.name}: {base_url} did not answer GET /session within "
+                        f"start {self.name}: the server did not {waited} within "
                         f"{START_TIMEOUT:g}s; last lines of {log_path}:\n{_log_tail(log_path)}"
                     )
                 await asyncio.sleep(0.1)
+        finally:
+            await client.aclose()
+
+
+_LISTENING = re.compile(rb"listening on (http://127\.0\.0\.1:\d+)")
+
+
+def _listening_url(log_path: Path, offset: int) -> str | None:
+    try:
+        with log_path.open("rb") as log:
+            log.seek(offset)
+            found = _LISTENING.search(log.read())
+    except OSError:
+        return None
+    return found.group(1).decode() if found else None
 
 
 def _log_tail(path: Path) -> str:

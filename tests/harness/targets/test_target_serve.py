@@ -15,16 +15,18 @@ from harness.targets.opencode_family import PROVIDER_ID
 pytestmark = [pytest.mark.real, pytest.mark.timeout(900)]
 
 
-def processes_mentioning(text: str) -> list[int]:
+def processes_with_home(home: str) -> list[int]:
+    """Processes whose environment holds this HOME: the agent and anything it spawned."""
+    wanted = f"HOME={home}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            environ = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if text in cmdline:
+        if wanted in environ:
             found.append(int(entry.name))
     return found
 
@@ -33,7 +35,7 @@ async def test_opencode_serves_the_configured_provider_and_stops_cleanly(tmp_pat
     model = ModelPlan("paid", 100_000, 3.0, 15.0, 0.3, 3.75)
     plan = TargetPlan((model,), "http://127.0.0.1:9/v1", False, False, tmp_path)
     running = await OpencodeTarget().start(plan)
-    port = running.info.base_url.rsplit(":", 1)[1]
+    home = running.info.extra["home"]
     try:
         async with httpx.AsyncClient(base_url=running.info.base_url) as client:
             assert (await client.get("/session")).json() == []
@@ -41,13 +43,13 @@ async def test_opencode_serves_the_configured_provider_and_stops_cleanly(tmp_pat
         [provider] = providers["providers"]
         assert provider["id"] == PROVIDER_ID
         assert provider["models"]["paid"]["cost"]["input"] == 3.0
-        assert processes_mentioning(f"--port {port}")
+        assert running.process.pid in processes_with_home(home)
     finally:
         await running.stop()
     assert running.process.poll() is not None
     with pytest.raises(ProcessLookupError):
         os.killpg(running.process.pid, 0)
-    assert processes_mentioning(f"--port {port}") == []
+    assert processes_with_home(home) == []
     # Everything the agent wrote is under the run's workdir.
     assert (tmp_path / "opencode" / "xdg-data" / "opencode").is_dir()
     assert (tmp_path / "target.log").read_text().count("listening on") == 1
