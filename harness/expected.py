@@ -16,9 +16,16 @@ from typing import TYPE_CHECKING, Protocol
 from harness.display import NO_VALUE, format_cost, format_percent, format_tokens
 
 if TYPE_CHECKING:
-    from harness.scenario.model import Price, Scenario
+    from harness.scenario.model import ModelSpec, Price, Scenario
 
-__all__ = ["ExpectedState", "ScenarioArithmeticError", "SessionTotals", "Usage", "step_cost"]
+__all__ = [
+    "ExpectedState",
+    "PendingStep",
+    "ScenarioArithmeticError",
+    "SessionTotals",
+    "Usage",
+    "step_cost",
+]
 
 
 class ScenarioArithmeticError(ValueError):
@@ -60,32 +67,47 @@ class SessionTotals:
     title: str
     cost: float | None = 0.0
     last_tokens: int = 0
+    last_context: int = 0
+    """The context window of the model that reported ``last_tokens`` (a turn may switch model)."""
     token_sum: int = 0
-    pending: deque[Usage] = field(default_factory=deque)
+    pending: deque[PendingStep] = field(default_factory=deque)
     steps_done: int = 0
     shows_tokens: bool = False
     """Whether any step has reported usage: until then no message tells the model's window."""
 
-    def settle(self, usage: Usage) -> None:
-        cost = step_cost(usage, self.price)
+    def settle(self, step: PendingStep) -> None:
+        cost = step_cost(step.usage, step.price)
         # Unknown is absorbing, as SQL NULL is in `cost = cost + ?`: one unpriced step makes the
-        # whole total unknown rather than silently too low.
+        # whole total unknown rather than silently too low; a session that mixes priced and
+        # unpriced steps therefore shows its total as unknown, never as the priced part alone.
         self.cost = None if cost is None or self.cost is None else self.cost + cost
-        if usage.total > 0:
-            self.last_tokens = usage.total
+        if step.usage.total > 0:
+            self.last_tokens = step.usage.total
+            self.last_context = step.context
             self.shows_tokens = True
-        self.token_sum += usage.total
+        self.token_sum += step.usage.total
         self.steps_done += 1
+
+
+@dataclass(frozen=True)
+class PendingStep:
+    """One model step of a running turn, with the model it runs on."""
+
+    usage: Usage
+    price: Price | None
+    context: int
 
 
 @dataclass
 class ExpectedState:
     sessions: dict[str, SessionTotals]
     opened: str | None = None
+    models: dict[str, ModelSpec] = field(default_factory=dict)
 
     @classmethod
     def for_scenario(cls, scenario: Scenario) -> ExpectedState:
         return cls(
+            models=dict(scenario.models),
             sessions={
                 name: SessionTotals(
                     model=spec.model,
@@ -110,13 +132,22 @@ class ExpectedState:
     def open_session(self, session: str) -> None:
         self.opened = self.resolve(session)
 
-    def start_turn(self, session: str | None, usages: Iterable[Usage]) -> None:
+    def start_turn(
+        self, session: str | None, usages: Iterable[Usage], model: str | None = None
+    ) -> None:
+        """A prompt's model steps, on the session's model or on ``model`` for this turn only."""
         totals = self.sessions[self.resolve(session)]
         if totals.pending:
             raise ScenarioArithmeticError(
                 "a turn is still running in this session; `finish` it before the next prompt"
             )
-        totals.pending.extend(usages)
+        price, context = totals.price, totals.context
+        if model is not None:
+            if model not in self.models:
+                known = ", ".join(self.models)
+                raise ScenarioArithmeticError(f"unknown model {model!r}; known: {known}")
+            price, context = self.models[model].price, self.models[model].context
+        totals.pending.extend(PendingStep(usage, price, context) for usage in usages)
 
     def release(self, session: str | None, count: int) -> None:
         totals = self.sessions[self.resolve(session)]
@@ -147,7 +178,7 @@ class ExpectedState:
             # Context readouts follow the last assistant message with usage; before there is
             # one, nothing tells the client the model's window, so there is no percent.
             "sidebar.percent": (
-                format_percent(totals.last_tokens, totals.context)
+                format_percent(totals.last_tokens, totals.last_context)
                 if totals.shows_tokens
                 else NO_VALUE
             ),

@@ -130,11 +130,17 @@ class _Play:
         for surface in self.surfaces:
             await surface.show(self.session_ids[session])
 
-    async def prompt(self, session: str, text: str, model_steps: Sequence[ModelStepSpec]) -> None:
+    async def prompt(
+        self,
+        session: str,
+        text: str,
+        model_steps: Sequence[ModelStepSpec],
+        model: str | None = None,
+    ) -> None:
         session_id = self.session_ids[session]
         first = len(self.model.steps)
         self.model.extend(_model_step(spec) for spec in model_steps)
-        model_id = self.loaded.scenario.sessions[session].model
+        model_id = model or self.loaded.scenario.sessions[session].model
         self.turns[session] = _Turn(
             pending=deque(range(first, first + len(model_steps))),
             idle_before=self.events.count(is_idle(session_id)),

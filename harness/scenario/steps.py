@@ -8,6 +8,7 @@ scenario's own arithmetic, pure) and ``run`` (what it asks the target to do, thr
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol, Union
 
@@ -26,6 +27,7 @@ __all__ = [
     "PromptStep",
     "ReloadStep",
     "RenameStep",
+    "RepeatStep",
     "Step",
     "StepStep",
     "UsageSpec",
@@ -61,6 +63,8 @@ class ModelStepSpec(_Strict):
     """A built-in tool the agent runs before asking the model again (e.g. ``echo``)."""
     tool_args: dict[str, Any] = Field(default_factory=dict)
     usage: UsageSpec
+    repeat: Annotated[int, Field(ge=1, le=1_000)] = 1
+    """This step, this many times in a row: a long agentic turn without a screen of copies."""
 
 
 class Actions(Protocol):
@@ -68,7 +72,11 @@ class Actions(Protocol):
 
     async def open_session(self, session: str) -> None: ...
     async def prompt(
-        self, session: str, text: str, model_steps: Sequence[ModelStepSpec]
+        self,
+        session: str,
+        text: str,
+        model_steps: Sequence[ModelStepSpec],
+        model: str | None = None,
     ) -> None: ...
     async def release(self, session: str, count: int) -> None: ...
     async def finish(self, session: str) -> None: ...
@@ -121,6 +129,12 @@ class OpenStep(BaseStep):
 class PromptArgs(_SessionArgs):
     text: Annotated[str, Field(min_length=1, max_length=100_000)]
     model_steps: Annotated[list[ModelStepSpec], Field(min_length=1, max_length=1_000)]
+    model: str | None = None
+    """A model from `models` for this turn only (a session that mixes priced and unpriced)."""
+
+    def expanded(self) -> list[ModelStepSpec]:
+        """The model steps as the model streams them, each `repeat` written out."""
+        return [step for step in self.model_steps for _ in range(step.repeat)]
 
 
 class PromptStep(BaseStep):
@@ -131,11 +145,15 @@ class PromptStep(BaseStep):
         return "prompt"
 
     def apply(self, state: ExpectedState) -> None:
-        state.start_turn(self.prompt.session, [step.usage for step in self.prompt.model_steps])
+        state.start_turn(
+            self.prompt.session,
+            [step.usage for step in self.prompt.expanded()],
+            self.prompt.model,
+        )
 
     async def run(self, actions: Actions, state: ExpectedState) -> None:
         session = state.resolve(self.prompt.session)
-        await actions.prompt(session, self.prompt.text, self.prompt.model_steps)
+        await actions.prompt(session, self.prompt.text, self.prompt.expanded(), self.prompt.model)
 
 
 class StepArgs(_SessionArgs):
@@ -226,6 +244,40 @@ class CheckStep(BaseStep):
         return dict(self.check)
 
 
+class RepeatArgs(_Strict):
+    times: Annotated[int, Field(ge=1, le=1_000)]
+    steps: Annotated[list[Step], Field(min_length=1, max_length=100)]
+
+
+class RepeatStep(BaseStep):
+    """Do a block of steps several times, with one checkpoint after the whole block.
+
+    For history that must be long but needs no look at every step: a session past the client's
+    message window takes fifty turns, and a checkpoint after each would make the run slow without
+    proving anything more.
+    """
+
+    kind = "repeat"
+    repeat: RepeatArgs
+
+    def label(self) -> str:
+        return f"repeat x{self.repeat.times}"
+
+    def apply(self, state: ExpectedState) -> None:
+        for _ in range(self.repeat.times):
+            for step in self.repeat.steps:
+                step.apply(state)
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        # Each inner step runs against the arithmetic as it stands before it, as the runner
+        # does for top-level steps; a copy keeps the caller's state for its own `apply`.
+        scratch = copy.deepcopy(state)
+        for _ in range(self.repeat.times):
+            for step in self.repeat.steps:
+                await step.run(actions, scratch)
+                step.apply(scratch)
+
+
 STEP_KINDS: tuple[type[BaseStep], ...] = (
     OpenStep,
     PromptStep,
@@ -234,6 +286,7 @@ STEP_KINDS: tuple[type[BaseStep], ...] = (
     ReloadStep,
     RenameStep,
     CheckStep,
+    RepeatStep,
 )
 
 
@@ -262,3 +315,7 @@ else:
         Union[tuple(Annotated[kind, Tag(kind.kind)] for kind in STEP_KINDS)],  # noqa: UP007
         Discriminator(_kind_of, custom_error_type="unknown_step", custom_error_message=_STEP_ERROR),
     ]
+
+# `repeat` holds steps of any kind, itself included; its fields resolve once `Step` exists.
+RepeatArgs.model_rebuild()
+RepeatStep.model_rebuild()

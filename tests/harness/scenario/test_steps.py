@@ -1,0 +1,108 @@
+"""The arithmetic of step kinds, pure: what each step does to the scenario's expected readouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ScenarioError
+from harness.expected import ExpectedState
+from harness.scenario.loader import LoadedScenario, load_scenario
+
+HEAD = """\
+version: 1
+about: Step arithmetic.
+models:
+  paid: {context: 100000, price: {input: 3.0, output: 15.0}}
+  local: {context: 20000}
+sessions:
+  main: {title: Work, model: paid}
+  other: {title: Other, model: paid}
+expect: {none: pass, client: pass, server: pass, both: pass}
+steps:
+  - open: main
+"""
+
+
+def load(steps: str, tmp_path: Path) -> LoadedScenario:
+    path = tmp_path / "s.yaml"
+    path.write_text(HEAD + steps)
+    return load_scenario(path)
+
+
+def play(steps: str, tmp_path: Path) -> ExpectedState:
+    loaded = load(steps, tmp_path)
+    state = ExpectedState.for_scenario(loaded.scenario)
+    for step in loaded.scenario.steps:
+        step.apply(state)
+    return state
+
+
+def test_repeat_on_a_model_step_writes_it_out(tmp_path: Path) -> None:
+    state = play(
+        """\
+  - prompt:
+      text: go
+      model_steps:
+        - {tool: echo, usage: {input: 10000, output: 1000}, repeat: 3}
+        - {usage: {input: 1000}}
+  - step: {count: 3}
+""",
+        tmp_path,
+    )
+
+    assert state.display()["sidebar.cost"] == "$0.14"
+    assert len(state.sessions["main"].pending) == 1
+
+
+def test_a_repeat_block_applies_its_steps_that_many_times(tmp_path: Path) -> None:
+    loaded = load(
+        """\
+  - repeat:
+      times: 4
+      steps:
+        - prompt: {text: go, model_steps: [{usage: {input: 1000, output: 100}}]}
+        - finish
+""",
+        tmp_path,
+    )
+    state = ExpectedState.for_scenario(loaded.scenario)
+    for step in loaded.scenario.steps:
+        step.apply(state)
+
+    assert loaded.scenario.steps[1].label() == "repeat x4"
+    assert state.sessions["main"].steps_done == 4
+    assert state.display()["sidebar.tokens"] == "1,100"
+    assert state.display()["session.tokens"] == "4,400"
+
+
+def test_a_repeat_block_that_cannot_happen_names_its_line(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        load("  - repeat: {times: 2, steps: [step]}\n", tmp_path)
+
+    assert caught.value.line == 12
+
+
+def test_a_turn_on_an_unpriced_model_makes_a_priced_total_unknown(tmp_path: Path) -> None:
+    state = play(
+        """\
+  - prompt: {text: a, model_steps: [{usage: {input: 10000}}]}
+  - finish
+  - prompt: {text: b, model: local, model_steps: [{usage: {input: 5000}}]}
+  - finish
+""",
+        tmp_path,
+    )
+
+    shown = state.display()
+    assert shown["sidebar.cost"] == "unknown"
+    # Percent follows the model of the last message, not the session's default.
+    assert shown["sidebar.percent"] == "25%"
+
+
+def test_a_prompt_on_an_unknown_model_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        load("  - prompt: {text: a, model: gone, model_steps: [{usage: {input: 1}}]}\n", tmp_path)
+
+    assert "unknown model 'gone'" in caught.value.message
