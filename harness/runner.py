@@ -60,11 +60,25 @@ def _web() -> Surface:
     return WebSurface()
 
 
+def _tui() -> Surface:
+    from harness.drivers.tui import TuiSurface
+
+    return TuiSurface()
+
+
+def _terminal() -> Surface:
+    from harness.drivers.terminal import TerminalSurface
+
+    return TerminalSurface()
+
+
 # Factories import lazily so that a run on the store never loads Textual or Playwright.
 SURFACE_FACTORIES: dict[str, Callable[[], Surface]] = {
     "store": _store,
     "protocol": _protocol,
     "web": _web,
+    "tui": _tui,
+    "terminal": _terminal,
 }
 
 
