@@ -38,7 +38,10 @@ def needs_chromium() -> None:
     try:
         chromium_executable()
     except BrowserUnavailableError as error:
-        pytest.fail(str(error), pytrace=False)
+        missing = str(error)
+    else:
+        return
+    pytest.fail(missing, pytrace=False)
 
 
 def test_missing_browser_is_one_clear_error(

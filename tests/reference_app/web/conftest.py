@@ -27,7 +27,9 @@ def chromium_path() -> str:
     try:
         return chromium_executable()
     except BrowserUnavailableError as error:
-        pytest.fail(str(error), pytrace=False)
+        missing = str(error)
+    # Failed outside the except block, so the report is the one message, not a chained traceback.
+    pytest.fail(missing, pytrace=False)
 
 
 @pytest.fixture
