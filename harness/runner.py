@@ -339,7 +339,7 @@ async def run_scenario(
     workdir = runs_dir / f"{loaded.name}-{mode}-{uuid.uuid4().hex[:8]}"
     workdir.mkdir(parents=True, exist_ok=True)
     history = History(
-        scenario=loaded.name, path=str(loaded.path), mode=mode, surfaces=tuple(chosen)
+        scenario=loaded.name, path=_shown_path(loaded.path), mode=mode, surfaces=tuple(chosen)
     )
     target = target or _default_target()
     history.meta["target"] = target.name
@@ -400,6 +400,14 @@ async def run_scenario(
         artifacts=workdir,
         seconds=time.monotonic() - started,
     )
+
+
+def _shown_path(path: Path) -> str:
+    """The scenario's path as a reader typed it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _declared(surface: str) -> set[str]:
