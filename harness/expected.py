@@ -74,6 +74,18 @@ class SessionTotals:
     steps_done: int = 0
     shows_tokens: bool = False
     """Whether any step has reported usage: until then no message tells the model's window."""
+    turns: list[tuple[int, int]] = field(default_factory=list)
+    """Per turn still in the history: the (tokens, context) of its last step with usage."""
+    summary: tuple[int, int] | None = None
+    """After a compaction, the summary's (tokens, context): the history's oldest message."""
+
+    def _follow_last_message(self) -> None:
+        # Context readouts follow the last assistant message that reported usage; when a revert
+        # or compaction removes it, they fall back to the one before (occupancy may fall).
+        shown = [entry for entry in self.turns if entry[0] > 0]
+        last = shown[-1] if shown else self.summary
+        self.last_tokens, self.last_context = last if last else (0, 0)
+        self.shows_tokens = last is not None
 
     def settle(self, step: PendingStep) -> None:
         cost = step_cost(step.usage, step.price)
@@ -85,6 +97,8 @@ class SessionTotals:
             self.last_tokens = step.usage.total
             self.last_context = step.context
             self.shows_tokens = True
+            if self.turns:
+                self.turns[-1] = (step.usage.total, step.context)
         self.token_sum += step.usage.total
         self.steps_done += 1
 
@@ -148,6 +162,31 @@ class ExpectedState:
                 raise ScenarioArithmeticError(f"unknown model {model!r}; known: {known}")
             price, context = self.models[model].price, self.models[model].context
         totals.pending.extend(PendingStep(usage, price, context) for usage in usages)
+        totals.turns.append((0, 0))
+
+    def _idle(self, session: str | None, what: str) -> SessionTotals:
+        totals = self.sessions[self.resolve(session)]
+        if totals.pending:
+            raise ScenarioArithmeticError(
+                f"a turn is still running in this session; `finish` it before `{what}`"
+            )
+        return totals
+
+    def revert(self, session: str | None) -> None:
+        """The last turn leaves the history; the money it cost stays spent."""
+        totals = self._idle(session, "revert")
+        if not totals.turns:
+            raise ScenarioArithmeticError("there is no turn to revert in this session")
+        totals.turns.pop()
+        totals._follow_last_message()
+
+    def compact(self, session: str | None, usage: Usage) -> None:
+        """A summary step, billed like any step, replaces every message before it."""
+        totals = self._idle(session, "compact")
+        totals.settle(PendingStep(usage, totals.price, totals.context))
+        totals.turns = []
+        totals.summary = (usage.total, totals.context) if usage.total > 0 else None
+        totals._follow_last_message()
 
     def release(self, session: str | None, count: int) -> None:
         totals = self.sessions[self.resolve(session)]

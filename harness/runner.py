@@ -212,6 +212,43 @@ class _Play:
     async def rename(self, session: str, title: str) -> None:
         await self._call("PATCH", f"/session/{self.session_ids[session]}", {"title": title})
 
+    async def revert(self, session: str) -> None:
+        session_id = self.session_ids[session]
+        listed = await self._call("GET", f"/session/{session_id}/message")
+        users = [m["info"]["id"] for m in listed if m["info"]["role"] == "user"]
+        if not users:
+            raise TargetError(f"session {session!r} has no turn to revert")
+        await self._call("POST", f"/session/{session_id}/revert", {"messageID": users[-1]})
+
+    async def compact(self, session: str, summary: ModelStepSpec) -> None:
+        session_id = self.session_ids[session]
+        index = len(self.model.steps)
+        self.model.extend([_model_step(summary)])
+        body = {
+            "providerID": self.target.provider_id,
+            "modelID": self.loaded.scenario.sessions[session].model,
+        }
+        # The agent answers once the summary is written, so the request waits for the step the
+        # runner releases here.
+        request = asyncio.create_task(self._call("POST", f"/session/{session_id}/summarize", body))
+        asked = asyncio.create_task(self.model.wait_request(index, timeout=self.step_timeout))
+        try:
+            # A refused request never reaches the model: its error must not wait for a timeout.
+            await asyncio.wait({request, asked}, return_when=asyncio.FIRST_COMPLETED)
+            if not asked.done():
+                await request
+                raise TargetError(f"summarize answered before asking the model: {request.result()}")
+            await asked
+            self.model.release(1)
+            await asyncio.wait_for(asyncio.shield(request), self.step_timeout)
+        finally:
+            for task in (request, asked):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, TargetError):
+                        await task
+        self.released_last = index
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _step_finishes(self, session_id: str) -> set[str]:

@@ -21,6 +21,7 @@ __all__ = [
     "Actions",
     "BaseStep",
     "CheckStep",
+    "CompactStep",
     "FinishStep",
     "ModelStepSpec",
     "OpenStep",
@@ -28,6 +29,7 @@ __all__ = [
     "ReloadStep",
     "RenameStep",
     "RepeatStep",
+    "RevertStep",
     "Step",
     "StepStep",
     "UsageSpec",
@@ -82,6 +84,8 @@ class Actions(Protocol):
     async def finish(self, session: str) -> None: ...
     async def reload(self) -> None: ...
     async def rename(self, session: str, title: str) -> None: ...
+    async def revert(self, session: str) -> None: ...
+    async def compact(self, session: str, summary: ModelStepSpec) -> None: ...
 
 
 class BaseStep(_Strict):
@@ -244,6 +248,39 @@ class CheckStep(BaseStep):
         return dict(self.check)
 
 
+class RevertStep(BaseStep):
+    """Undo the session's last turn: its messages go, what it cost stays spent."""
+
+    kind = "revert"
+    revert: _SessionArgs
+
+    def apply(self, state: ExpectedState) -> None:
+        state.revert(self.revert.session)
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        await actions.revert(state.resolve(self.revert.session))
+
+
+class CompactArgs(_SessionArgs):
+    text: Annotated[str, Field(max_length=100_000)] = "Summary of the session so far"
+    usage: UsageSpec
+    """What the summary step itself reports: it is billed like any model step."""
+
+
+class CompactStep(BaseStep):
+    """Compaction: the model summarizes the session and the summary replaces older messages."""
+
+    kind = "compact"
+    compact: CompactArgs
+
+    def apply(self, state: ExpectedState) -> None:
+        state.compact(self.compact.session, self.compact.usage)
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        summary = ModelStepSpec(text=self.compact.text, usage=self.compact.usage)
+        await actions.compact(state.resolve(self.compact.session), summary)
+
+
 class RepeatArgs(_Strict):
     times: Annotated[int, Field(ge=1, le=1_000)]
     steps: Annotated[list[Step], Field(min_length=1, max_length=100)]
@@ -287,6 +324,8 @@ STEP_KINDS: tuple[type[BaseStep], ...] = (
     RenameStep,
     CheckStep,
     RepeatStep,
+    RevertStep,
+    CompactStep,
 )
 
 

@@ -50,6 +50,8 @@ __all__ = ["Agent", "SessionBusy", "UnknownModel"]
 log = logging.getLogger(__name__)
 
 AGENT_NAME = "build"
+SUMMARY_PROMPT = ("Summarize the conversation so far for a colleague who takes over: what was "
+                  "asked, what was done, what is left. The summary replaces the history.")
 TITLE_PROMPT = "Write a title of at most eight words for a conversation that starts with:\n\n"
 
 
@@ -112,6 +114,36 @@ class Agent:
         task = asyncio.create_task(self._turn(session_id, text, model), name=f"turn {session_id}")
         self._turns[session_id] = task
         task.add_done_callback(lambda _task: self._turns.pop(session_id, None))
+
+    def revert(self, session_id: str, message_id: str) -> list[str]:
+        """Removes the message and everything after it (the session's history goes back to
+        before it); returns the removed ids. Spent is not refunded: the session row stays.
+
+        opencode hides reverted messages and deletes them at the next prompt; removing them at
+        once gives every client the same view with fewer states to get wrong."""
+        if session_id in self._turns:
+            raise SessionBusy(session_id)
+        removed = self.repo.delete_messages_from(session_id, message_id)
+        for removed_id in removed:
+            self.bus.publish(events.message_removed(session_id, removed_id))
+        return removed
+
+    async def summarize(self, session_id: str, model: ModelConfig) -> None:
+        """Compaction: the model writes a summary of the session so far, which replaces every
+        older message. The summary step is billed like any other; nothing is refunded.
+        Returns when done, as opencode's POST /session/{id}/summarize does."""
+        if session_id in self._turns:
+            raise SessionBusy(session_id)
+        self.bus.publish(events.session_status(session_id, "busy"))
+        task = asyncio.create_task(self._compact(session_id, model),
+                                   name=f"compact {session_id}")
+        self._turns[session_id] = task
+        task.add_done_callback(lambda _task: self._turns.pop(session_id, None))
+        # Waiting does not cancel the compaction if the caller goes away; abort() does.
+        await asyncio.wait({task})
+        failure = None if task.cancelled() else task.exception()
+        if failure is not None:
+            raise failure
 
     async def abort(self, session_id: str) -> bool:
         task = self._turns.get(session_id)
@@ -185,6 +217,43 @@ class Agent:
             message = f"{type(error).__name__}: {error}"
             self._fail(session_id, assistant,
                        {"name": "UnknownError", "data": {"message": message}})
+        finally:
+            self.bus.publish(events.session_status(session_id, "idle"))
+            self.bus.publish(events.session_idle(session_id))
+
+    async def _compact(self, session_id: str, model: ModelConfig) -> None:
+        summary: JSON | None = None
+        try:
+            history = self._history(session_id)
+            workspace = str(self.config.workspace)
+            summary = self.repo.add_message(
+                session_id, "assistant",
+                {"parentID": None, "modelID": model.id, "providerID": PROVIDER_ID,
+                 "mode": "compaction", "agent": "compaction", "summary": True,
+                 "path": {"cwd": workspace, "root": workspace}},
+                cost=0.0,
+            )
+            self.bus.publish(events.message_updated(summary))
+            step = _Step(session_id, summary["id"])
+            # The request offers the tools, as every turn's does, so a provider sees one shape
+            # of request; a summary runs none of them.
+            try:
+                finish = await self._stream_step(step, model, [*history, UserTurn(SUMMARY_PROMPT)])
+            except BaseException:
+                self._close_open_parts(step, "the compaction was interrupted")
+                raise
+            self.bus.publish(events.message_updated(
+                self.repo.finish_message(summary["id"], finish=finish.reason)))
+            for removed_id in self.repo.delete_messages_before(session_id, summary["id"]):
+                self.bus.publish(events.message_removed(session_id, removed_id))
+            self.bus.publish(events.session_compacted(session_id))
+        except asyncio.CancelledError:
+            self._fail(session_id, summary,
+                       {"name": "MessageAbortedError", "data": {"message": "aborted"}})
+            raise
+        except ProviderError as error:
+            self._fail(session_id, summary, error.to_json())
+            raise
         finally:
             self.bus.publish(events.session_status(session_id, "idle"))
             self.bus.publish(events.session_idle(session_id))

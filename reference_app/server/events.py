@@ -17,6 +17,7 @@ __all__ = [
     "message_updated",
     "server_connected",
     "server_resync",
+    "session_compacted",
     "session_created",
     "session_deleted",
     "session_error",
@@ -41,6 +42,11 @@ def session_updated(info: JSON) -> JSON:
 
 def session_deleted(info: JSON) -> JSON:
     return _event("session.deleted", {"sessionID": info["id"], "info": info})
+
+
+def session_compacted(session_id: str) -> JSON:
+    """opencode's event after a compaction: the session's early history is now a summary."""
+    return _event("session.compacted", {"sessionID": session_id})
 
 
 def session_status(session_id: str, status: str) -> JSON:

@@ -154,6 +154,34 @@ class Repository:
             parts = _parts(db, [row.id for row in rows])
             return [{"info": message_info(row), "parts": parts[row.id]} for row in rows]
 
+    def delete_messages_from(self, session_id: str, message_id: str) -> list[str]:
+        """Removes the message and every later one of the session (a revert); returns their
+        ids, oldest first. The session row is not touched: spent stays spent."""
+        with self.database.write() as db:
+            _session_row(db, session_id)
+            row = db.get(MessageRow, message_id)
+            if row is None or row.session_id != session_id:
+                raise NotFound("message", message_id)
+            return _delete_messages(db, session_id, MessageRow.id >= message_id)
+
+    def delete_messages_before(self, session_id: str, message_id: str) -> list[str]:
+        """Removes every message of the session older than `message_id` (a compaction keeps
+        only its summary and what follows); returns their ids, oldest first."""
+        with self.database.write() as db:
+            _session_row(db, session_id)
+            return _delete_messages(db, session_id, MessageRow.id < message_id)
+
+    def list_children(self, session_id: str) -> list[JSON]:
+        """The sessions whose parent is `session_id`, oldest first."""
+        with self.database.read() as db:
+            _session_row(db, session_id)
+            query = (
+                select(SessionRow)
+                .where(SessionRow.parent_id == session_id)
+                .order_by(SessionRow.time_created, SessionRow.id)
+            )
+            return [session_info(row) for row in db.scalars(query)]
+
     def count_messages(self, session_id: str) -> int:
         with self.database.read() as db:
             query = select(func.count()).where(MessageRow.session_id == session_id)
@@ -194,6 +222,19 @@ def _message_row(db: Session, message_id: str) -> MessageRow:
     if row is None:
         raise NotFound("message", message_id)
     return row
+
+
+def _delete_messages(db: Session, session_id: str, which: Any) -> list[str]:
+    query = (
+        select(MessageRow.id)
+        .where(MessageRow.session_id == session_id, which)
+        .order_by(MessageRow.id)
+    )
+    ids = list(db.scalars(query))
+    if ids:
+        db.execute(delete(PartRow).where(PartRow.message_id.in_(ids)))
+        db.execute(delete(MessageRow).where(MessageRow.id.in_(ids)))
+    return ids
 
 
 def _parts(db: Session, message_ids: list[str]) -> dict[str, list[JSON]]:

@@ -70,6 +70,17 @@ def _repo(request: Request) -> Repository:
     repo: Repository = request.app.state.repo
     return repo
 
+class RevertBody(_Body):
+    messageID: str = Field(min_length=1)
+    partID: str | None = None
+
+
+class SummarizeBody(_Body):
+    providerID: str
+    modelID: str
+    auto: bool | None = None
+
+
 
 def _bus(request: Request) -> Bus:
     bus: Bus = request.app.state.bus
@@ -193,6 +204,49 @@ async def abort(request: Request, sessionID: str) -> bool:
 async def subscribe(
     request: Request,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+@router.post("/session/{sessionID}/revert")
+async def revert(request: Request, sessionID: str, body: RevertBody) -> Response:
+    """Back to before `messageID`: it and every later message go (message.removed each).
+    The session's totals stay: money spent is not refunded."""
+    repo = _repo(request)
+    repo.get_session(sessionID)
+    try:
+        _agent(request).revert(sessionID, body.messageID)
+    except SessionBusy as error:
+        return _busy(sessionID, error)
+    return JSONResponse(repo.get_session(sessionID))
+
+
+@router.post("/session/{sessionID}/summarize")
+async def summarize(request: Request, sessionID: str, body: SummarizeBody) -> Response:
+    """Compaction: a summary written by the model replaces the older messages; the summary's
+    own step is billed. Answers when it is done."""
+    _repo(request).get_session(sessionID)
+    agent = _agent(request)
+    if body.providerID != PROVIDER_ID:
+        raise BadRequest("providerID", f"unknown provider {body.providerID!r}; use {PROVIDER_ID!r}")
+    try:
+        model = agent.resolve_model(body.modelID)
+    except UnknownModel as error:
+        raise BadRequest("modelID", str(error)) from error
+    try:
+        await agent.summarize(sessionID, model)
+    except SessionBusy as error:
+        return _busy(sessionID, error)
+    return JSONResponse(True)
+
+
+@router.get("/session/{sessionID}/children")
+async def children(request: Request, sessionID: str) -> list[JSON]:
+    """Sessions started by this one (subagents), each with its own totals."""
+    return _repo(request).list_children(sessionID)
+
+
+def _busy(session_id: str, error: SessionBusy) -> JSONResponse:
+    return JSONResponse({"_tag": "SessionBusyError", "sessionID": session_id,
+                         "message": str(error)}, status_code=409)
+
+
 ) -> EventSourceResponse:
     after: int | None = None
     if last_event_id is not None and last_event_id.strip():

@@ -106,3 +106,63 @@ def test_a_prompt_on_an_unknown_model_is_refused(tmp_path: Path) -> None:
         load("  - prompt: {text: a, model: gone, model_steps: [{usage: {input: 1}}]}\n", tmp_path)
 
     assert "unknown model 'gone'" in caught.value.message
+
+
+def test_revert_drops_the_last_turn_from_context_but_not_from_spend(tmp_path: Path) -> None:
+    state = play(
+        """\
+  - prompt: {text: a, model_steps: [{usage: {input: 10000}}]}
+  - finish
+  - prompt: {text: b, model_steps: [{usage: {input: 30000}}, {usage: {input: 40000}}]}
+  - finish
+  - revert
+""",
+        tmp_path,
+    )
+
+    shown = state.display()
+    assert shown["sidebar.tokens"] == "10,000"
+    assert shown["sidebar.percent"] == "10%"
+    assert shown["sidebar.cost"] == "$0.24"
+    assert shown["session.tokens"] == "80,000"
+
+
+def test_reverting_every_turn_leaves_no_context(tmp_path: Path) -> None:
+    state = play(
+        """\
+  - prompt: {text: a, model_steps: [{usage: {input: 10000}}]}
+  - finish
+  - revert
+""",
+        tmp_path,
+    )
+
+    assert state.display()["sidebar.tokens"] == "0"
+    assert state.display()["sidebar.percent"] == "—"
+    assert state.display()["sidebar.cost"] == "$0.03"
+
+
+def test_revert_needs_an_idle_session_with_a_turn(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="no turn to revert"):
+        load("  - revert\n", tmp_path)
+    with pytest.raises(ScenarioError, match="before `revert`"):
+        load("  - prompt: {text: a, model_steps: [{usage: {input: 1}}]}\n  - revert\n", tmp_path)
+
+
+def test_compaction_bills_the_summary_and_context_falls_to_it(tmp_path: Path) -> None:
+    state = play(
+        """\
+  - prompt: {text: a, model_steps: [{usage: {input: 60000}}]}
+  - finish
+  - compact: {usage: {input: 61000, output: 2000}}
+""",
+        tmp_path,
+    )
+
+    shown = state.display()
+    assert shown["sidebar.tokens"] == "63,000"
+    assert shown["sidebar.cost"] == "$0.39"
+    # The next turn's context follows the newest message again; a revert leaves the summary.
+    state.start_turn(None, [])
+    state.revert(None)
+    assert state.display()["sidebar.tokens"] == "63,000"
