@@ -13,11 +13,10 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import cast
 
 from harness.errors import FreshnessError
 from harness.scenario.loader import load_scenarios
-from harness.scenario.model import FIX_MODES, SURFACES, FixMode
+from harness.scenario.model import FIX_MODES, SHIPPED, SURFACES, ExpectedAnomaly, RunMode
 
 __all__ = ["main"]
 
@@ -47,7 +46,12 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run scenarios in every fix mode and print the matrix")
     run.add_argument("paths", nargs="*", type=Path, help="scenario files or folders (scenarios/)")
-    run.add_argument("--mode", type=_csv(FIX_MODES, "mode"), default=list(FIX_MODES))
+    run.add_argument(
+        "--mode",
+        type=_csv(FIX_MODES, "mode"),
+        default=None,
+        help="fix modes of the reference agent (default: all four; a real target runs as shipped)",
+    )
     run.add_argument(
         "--surface",
         type=_csv(SURFACES, "surface"),
@@ -87,7 +91,17 @@ def _run(args: argparse.Namespace) -> int:
     from harness.session import run_matrix
     from harness.targets.registry import make_target
 
-    make_target(args.target)  # an unknown name is bad input: fail before anything starts
+    # An unknown name is bad input: fail before anything starts.
+    target = make_target(args.target)
+    modes: list[RunMode]
+    if target.applies_fixes:
+        modes = list(args.mode or FIX_MODES)
+    elif args.mode:
+        raise FreshnessError(
+            f"--mode applies to the reference agent only; {args.target} runs as shipped"
+        )
+    else:
+        modes = [SHIPPED]
     scenarios = load_scenarios(args.paths or DEFAULT_PATHS)
     if not scenarios:
         raise FreshnessError("no scenario files found (looked for *.yaml)")
@@ -95,13 +109,14 @@ def _run(args: argparse.Namespace) -> int:
     runs_dir: Path = args.runs_dir / run_id
     console = Console()
     console.print(
-        f"[bold]freshness[/] {len(scenarios)} scenario(s) x {len(args.mode)} mode(s)"
+        f"[bold]freshness[/] {len(scenarios)} scenario(s) x {len(modes)} mode(s)"
+        f" against {args.target}"
         f" on {', '.join(args.surface)} -> {runs_dir}"
     )
     results = asyncio.run(
         run_matrix(
             scenarios,
-            cast(list[FixMode], args.mode),
+            modes,
             surfaces=args.surface,
             runs_dir=runs_dir,
             jobs=args.jobs,
@@ -119,10 +134,14 @@ def _list(args: argparse.Namespace) -> int:
         print(f"{loaded.path}  {scenario.name}")
         print(f"    about: {scenario.about}")
         for mode in FIX_MODES:
-            expected = scenario.expectation(mode)
-            said = ", ".join(f"{e.code}({', '.join(e.readouts)})" for e in expected) or "pass"
-            print(f"    {mode:<7} {said}")
+            print(f"    {mode:<9} {_said(scenario.expectation(mode))}")
+        for target in scenario.expect_targets:
+            print(f"    {target:<9} {_said(scenario.expectation(SHIPPED, target))} (as shipped)")
     return EXIT_OK
+
+
+def _said(expected: tuple[ExpectedAnomaly, ...]) -> str:
+    return ", ".join(f"{e.code}({', '.join(e.readouts)})" for e in expected) or "pass"
 
 
 def _schema() -> int:

@@ -31,7 +31,7 @@ from harness.expected import ExpectedState
 from harness.history import Checkpoint, History, Reading, write_trace
 from harness.model_server import ModelServer, ModelStep, ScriptedModel, ToolCall, Usage
 from harness.scenario.loader import LoadedScenario
-from harness.scenario.model import FixMode
+from harness.scenario.model import RunMode
 from harness.scenario.steps import BaseStep, ModelStepSpec
 from harness.staleness import Staleness, summarize_staleness
 from harness.targets.base import ModelPlan, RunningTarget, Target, TargetPlan
@@ -82,15 +82,15 @@ SURFACE_FACTORIES: dict[str, Callable[[], Surface]] = {
 }
 
 
-def fixes_for(mode: FixMode) -> tuple[bool, bool]:
-    """(server_fix, client_fix) for a fix mode."""
+def fixes_for(mode: RunMode) -> tuple[bool, bool]:
+    """(server_fix, client_fix) for a fix mode; an agent as shipped has neither switch."""
     return mode in ("server", "both"), mode in ("client", "both")
 
 
 @dataclass
 class RunResult:
     loaded: LoadedScenario
-    mode: FixMode
+    mode: RunMode
     history: History
     anomalies: list[Anomaly]
     verdict: Verdict
@@ -338,7 +338,7 @@ async def _play(play: _Play, history: History) -> None:
         previous = checkpoint
 
 
-def _plan(loaded: LoadedScenario, mode: FixMode, openai_base_url: str, workdir: Path) -> TargetPlan:
+def _plan(loaded: LoadedScenario, mode: RunMode, openai_base_url: str, workdir: Path) -> TargetPlan:
     server_fix, client_fix = fixes_for(mode)
     models = tuple(
         ModelPlan(
@@ -362,7 +362,7 @@ def _default_target() -> Target:
 
 async def run_scenario(
     loaded: LoadedScenario,
-    mode: FixMode,
+    mode: RunMode,
     *,
     surfaces: Sequence[str] = DEFAULT_SURFACES,
     runs_dir: Path = Path(".freshness/runs"),
@@ -423,7 +423,7 @@ async def run_scenario(
         loaded.name,
         mode,
         anomalies,
-        loaded.scenario.expectation(mode),
+        loaded.scenario.expectation(mode, target.name),
         readouts,
         error=history.error,
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness.runner import DEFAULT_SURFACES, RunResult, run_scenario
 from harness.scenario.loader import LoadedScenario
-from harness.scenario.model import FixMode
+from harness.scenario.model import RunMode
 from harness.targets.base import Target
 
 __all__ = ["run_matrix"]
@@ -20,7 +20,7 @@ __all__ = ["run_matrix"]
 
 async def run_matrix(
     scenarios: Sequence[LoadedScenario],
-    modes: Sequence[FixMode],
+    modes: Sequence[RunMode],
     *,
     surfaces: Sequence[str] = DEFAULT_SURFACES,
     runs_dir: Path,
@@ -31,7 +31,7 @@ async def run_matrix(
     """Every scenario in every mode; results in scenario order, then mode order."""
     gate = asyncio.Semaphore(max(1, jobs))
 
-    async def one(loaded: LoadedScenario, mode: FixMode) -> RunResult:
+    async def one(loaded: LoadedScenario, mode: RunMode) -> RunResult:
         async with gate:
             result = await run_scenario(
                 loaded,

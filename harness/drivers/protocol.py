@@ -16,7 +16,7 @@ import httpx
 from harness.display import format_cost, format_tokens
 from harness.drivers.base import LiveValue, TargetInfo
 from harness.drivers.event_stream import EventStream, ReceivedEvent
-from harness.drivers.settle import wait_quiet
+from harness.drivers.settle import quiet_for, wait_quiet
 from harness.errors import TargetError
 
 __all__ = ["ProtocolSurface", "session_readouts"]
@@ -59,6 +59,7 @@ class ProtocolSurface:
         self._last_event = time.monotonic()
 
     async def attach(self, target: TargetInfo) -> None:
+        self._quiet = quiet_for(target.extra, self._quiet)
         auth = httpx.BasicAuth("opencode", target.password) if target.password else None
         self._http = httpx.AsyncClient(base_url=target.base_url, auth=auth, timeout=10.0)
         self._events = EventStream(target.base_url, auth)

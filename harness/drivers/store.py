@@ -11,7 +11,7 @@ import time
 import httpx
 
 from harness.drivers.base import LiveValue, TargetInfo
-from harness.drivers.settle import wait_quiet
+from harness.drivers.settle import quiet_for, wait_quiet
 from reference_app.client.api import AgentApi
 from reference_app.client.follow import Client
 from reference_app.client.store import ClientStore
@@ -54,6 +54,7 @@ class StoreSurface:
         )
 
     async def attach(self, target: TargetInfo) -> None:
+        self._quiet = quiet_for(target.extra, self._quiet)
         self._target = target
         self._api = AgentApi(target.base_url, auth=self._auth())
         await self._start_live()

@@ -42,5 +42,7 @@ class RunningTarget(Protocol):
 
 class Target(Protocol):
     name: str
+    applies_fixes: bool
+    """Whether the fix switches exist (the reference agent); a real agent runs as shipped."""
 
     async def start(self, plan: TargetPlan) -> RunningTarget: ...

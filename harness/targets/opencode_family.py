@@ -256,6 +256,7 @@ class OpencodeFamilyTarget:
     def __init__(self, flavor: Flavor, cache: Path | None = None) -> None:
         self.flavor = flavor
         self.name = flavor.name
+        self.applies_fixes = False
         self._cache = cache
 
     def install(self) -> InstalledPackage:

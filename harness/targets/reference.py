@@ -25,6 +25,7 @@ class RunningReference:
 
 class ReferenceTarget:
     name = "reference"
+    applies_fixes = True
 
     def config_for(self, plan: TargetPlan) -> AgentConfig:
         models = []

@@ -61,8 +61,8 @@ def test_list_shows_each_mode_expectation() -> None:
     done = freshness("list", str(SCENARIO))
 
     assert done.returncode == 0
-    assert "none    FROZEN-UNTIL-RELOAD(*.cost, session.tokens)" in done.stdout
-    assert "server  pass" in done.stdout
+    assert "none      FROZEN-UNTIL-RELOAD(*.cost, session.tokens)" in done.stdout
+    assert "server    pass" in done.stdout
 
 
 def test_run_prints_the_matrix_and_counts_the_caught_failure_as_success(tmp_path: Path) -> None:
