@@ -121,10 +121,12 @@ def monotonic(history: History) -> list[Anomaly]:
                 continue
             series = history.series(surface, readout)
             for field in ("live", "reload"):
+                # Opening another session shows another total: that is a switch, not a fall.
                 fell = [
                     after.index
-                    for (_, a), (after, b) in pairwise(series)
-                    if (x := _amount(readout, getattr(a, field))) is not None
+                    for (before, a), (after, b) in pairwise(series)
+                    if before.session == after.session
+                    and (x := _amount(readout, getattr(a, field))) is not None
                     and (y := _amount(readout, getattr(b, field))) is not None
                     and y < x
                 ]

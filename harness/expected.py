@@ -78,6 +78,9 @@ class SessionTotals:
     """Per turn still in the history: the (tokens, context) of its last step with usage."""
     summary: tuple[int, int] | None = None
     """After a compaction, the summary's (tokens, context): the history's oldest message."""
+    parent: str | None = None
+    spawned: bool = True
+    """False for a child session until its subagent has run a step."""
 
     def _follow_last_message(self) -> None:
         # Context readouts follow the last assistant message that reported usage; when a revert
@@ -110,6 +113,8 @@ class PendingStep:
     usage: Usage
     price: Price | None
     context: int
+    owner: str | None = None
+    """The session billed for it when not the turn's own: a subagent's child session."""
 
 
 @dataclass
@@ -128,6 +133,8 @@ class ExpectedState:
                     context=scenario.models[spec.model].context,
                     price=scenario.models[spec.model].price,
                     title=spec.title,
+                    parent=spec.parent,
+                    spawned=spec.parent is None,
                 )
                 for name, spec in scenario.sessions.items()
             }
@@ -144,13 +151,33 @@ class ExpectedState:
         return session
 
     def open_session(self, session: str) -> None:
-        self.opened = self.resolve(session)
+        name = self.resolve(session)
+        if not self.sessions[name].spawned:
+            raise ScenarioArithmeticError(
+                f"session {name!r} is a subagent's and does not exist until its parent's turn"
+                " has run one of its steps"
+            )
+        self.opened = name
+
+    def family_cost(self, session: str) -> float | None:
+        """A session's spend plus its child sessions', each counted once; unknown absorbs."""
+        total = self.sessions[session].cost
+        for child in self.sessions.values():
+            if child.parent == session and child.spawned:
+                total = None if total is None or child.cost is None else total + child.cost
+        return total
 
     def start_turn(
-        self, session: str | None, usages: Iterable[Usage], model: str | None = None
+        self,
+        session: str | None,
+        usages: Iterable[Usage],
+        model: str | None = None,
+        owners: Iterable[str | None] = (),
     ) -> None:
-        """A prompt's model steps, on the session's model or on ``model`` for this turn only."""
-        totals = self.sessions[self.resolve(session)]
+        """A prompt's model steps, on the session's model or on ``model`` for this turn only;
+        ``owners`` names, step by step, the child session a subagent's step is billed to."""
+        name = self.resolve(session)
+        totals = self.sessions[name]
         if totals.pending:
             raise ScenarioArithmeticError(
                 "a turn is still running in this session; `finish` it before the next prompt"
@@ -161,7 +188,18 @@ class ExpectedState:
                 known = ", ".join(self.models)
                 raise ScenarioArithmeticError(f"unknown model {model!r}; known: {known}")
             price, context = self.models[model].price, self.models[model].context
-        totals.pending.extend(PendingStep(usage, price, context) for usage in usages)
+        steps = list(usages)
+        billed = list(owners) or [None] * len(steps)
+        for owner in billed:
+            if owner is not None and self.sessions[self.resolve(owner)].parent != name:
+                raise ScenarioArithmeticError(
+                    f"a step of this turn is billed to {owner!r}, which is not a child session"
+                    f" of {name!r} (give it `parent: {name}` in `sessions`)"
+                )
+        totals.pending.extend(
+            PendingStep(usage, price, context, owner)
+            for usage, owner in zip(steps, billed, strict=True)
+        )
         totals.turns.append((0, 0))
 
     def _idle(self, session: str | None, what: str) -> SessionTotals:
@@ -195,12 +233,20 @@ class ExpectedState:
                 f"`step` releases {count} model step(s) but the turn has {len(totals.pending)} left"
             )
         for _ in range(count):
-            totals.settle(totals.pending.popleft())
+            self._settle(totals, totals.pending.popleft())
 
     def finish(self, session: str | None) -> None:
         totals = self.sessions[self.resolve(session)]
         while totals.pending:
-            totals.settle(totals.pending.popleft())
+            self._settle(totals, totals.pending.popleft())
+
+    def _settle(self, turn_owner: SessionTotals, step: PendingStep) -> None:
+        if step.owner is None:
+            turn_owner.settle(step)
+            return
+        child = self.sessions[step.owner]
+        child.spawned = True
+        child.settle(step)
 
     def turn_running(self, session: str) -> bool:
         return bool(self.sessions[session].pending)
@@ -212,7 +258,7 @@ class ExpectedState:
         totals = self.sessions[self.opened]
         cost = format_cost(totals.cost)
         tokens = format_tokens(totals.last_tokens)
-        return {
+        shown = {
             "sidebar.tokens": tokens,
             # Context readouts follow the last assistant message with usage; before there is
             # one, nothing tells the client the model's window, so there is no percent.
@@ -228,3 +274,9 @@ class ExpectedState:
             "session.tokens": format_tokens(totals.token_sum),
             "session.cost": cost,
         }
+        if any(spec.parent is not None for spec in self.sessions.values()):
+            # Only scenarios with subagents show a family total, as only their sessions have one.
+            family = format_cost(self.family_cost(self.opened))
+            shown["sidebar.family.cost"] = family
+            shown["session.family.cost"] = family
+        return shown

@@ -42,6 +42,8 @@ class Checkpoint:
     readings: dict[str, dict[str, Reading]]
     """surface -> readout -> reading."""
     mid_turn: bool = False
+    session: str | None = None
+    """The scenario session open here: a cumulative readout may only be compared within one."""
 
 
 @dataclass
@@ -80,6 +82,7 @@ def _checkpoint_from_json(raw: dict[str, Any]) -> Checkpoint:
         label=raw["label"],
         readings=readings,
         mid_turn=raw.get("mid_turn", False),
+        session=raw.get("session"),
     )
 
 

@@ -45,6 +45,10 @@ READOUTS: dict[str, Readout] = {
         Readout("footer.cost", Kind.CUMULATIVE, "cost"),
         Readout("session.tokens", Kind.CUMULATIVE, "tokens"),
         Readout("session.cost", Kind.CUMULATIVE, "cost"),
+        # A parent session's spend with its subagents' (child sessions') added, each once. Shown
+        # only where a scenario has subagents.
+        Readout("sidebar.family.cost", Kind.CUMULATIVE, "cost"),
+        Readout("session.family.cost", Kind.CUMULATIVE, "cost"),
     )
 }
 

@@ -142,7 +142,7 @@ class _Play:
 
     async def open_session(self, session: str) -> None:
         for surface in self.surfaces:
-            await surface.show(self.session_ids[session])
+            await surface.show(self._id(session))
 
     async def prompt(
         self,
@@ -151,7 +151,7 @@ class _Play:
         model_steps: Sequence[ModelStepSpec],
         model: str | None = None,
     ) -> None:
-        session_id = self.session_ids[session]
+        session_id = self._id(session)
         first = len(self.model.steps)
         self.model.extend(_model_step(spec) for spec in model_steps)
         model_id = model or self.loaded.scenario.sessions[session].model
@@ -171,7 +171,7 @@ class _Play:
         await self.model.wait_request(first, timeout=self.step_timeout)
 
     async def release(self, session: str, count: int) -> None:
-        session_id = self.session_ids[session]
+        session_id = self._id(session)
         turn = self.turns[session]
         for _ in range(count):
             index = turn.pending.popleft()
@@ -197,7 +197,7 @@ class _Play:
             return
         if turn.pending:
             await self.release(session, len(turn.pending))
-        session_id = self.session_ids[session]
+        session_id = self._id(session)
         await self.events.wait_for(
             lambda _events: self.events.count(is_idle(session_id)) > turn.idle_before,
             self.step_timeout,
@@ -210,10 +210,10 @@ class _Play:
             await surface.reload()
 
     async def rename(self, session: str, title: str) -> None:
-        await self._call("PATCH", f"/session/{self.session_ids[session]}", {"title": title})
+        await self._call("PATCH", f"/session/{self._id(session)}", {"title": title})
 
     async def revert(self, session: str) -> None:
-        session_id = self.session_ids[session]
+        session_id = self._id(session)
         listed = await self._call("GET", f"/session/{session_id}/message")
         users = [m["info"]["id"] for m in listed if m["info"]["role"] == "user"]
         if not users:
@@ -221,7 +221,7 @@ class _Play:
         await self._call("POST", f"/session/{session_id}/revert", {"messageID": users[-1]})
 
     async def compact(self, session: str, summary: ModelStepSpec) -> None:
-        session_id = self.session_ids[session]
+        session_id = self._id(session)
         index = len(self.model.steps)
         self.model.extend([_model_step(summary)])
         body = {
@@ -251,10 +251,41 @@ class _Play:
 
     # -- helpers -------------------------------------------------------------------------------
 
+    def _id(self, session: str) -> str:
+        """The target's id of a scenario session; a subagent's child is found by its creation."""
+        if session not in self.session_ids:
+            spec = self.loaded.scenario.sessions[session]
+            if spec.parent is None:
+                raise TargetError(f"session {session!r} was never created")
+            parent_id = self._id(spec.parent)
+            for event in self.events.events:
+                info = event.properties.get("info") or {}
+                if (
+                    event.type == "session.created"
+                    and info.get("parentID") == parent_id
+                    and info.get("title") == spec.title
+                ):
+                    self.session_ids[session] = str(info["id"])
+                    break
+            else:
+                raise TargetError(
+                    f"no subagent session titled {spec.title!r} was started under {spec.parent!r}"
+                )
+        return self.session_ids[session]
+
     def _step_finishes(self, session_id: str) -> set[str]:
-        match = is_step_finish(session_id)
+        # A turn's steps include its subagents': they run inside the parent's tool call.
+        family = {session_id} | {
+            str((event.properties.get("info") or {}).get("id"))
+            for event in self.events.events
+            if event.type == "session.created"
+            and (event.properties.get("info") or {}).get("parentID") == session_id
+        }
+        matchers = [is_step_finish(member) for member in family]
         return {
-            str(event.properties["part"].get("id")) for event in self.events.events if match(event)
+            str(event.properties["part"].get("id"))
+            for event in self.events.events
+            if any(match(event) for match in matchers)
         }
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -268,6 +299,8 @@ class _Play:
 
     async def create_sessions(self) -> None:
         for name, spec in self.loaded.scenario.sessions.items():
+            if spec.parent is not None:
+                continue  # a subagent's session: its parent's turn starts it
             info = await self._call("POST", "/session", {"title": spec.title})
             self.session_ids[name] = info["id"]
 
@@ -315,6 +348,7 @@ async def _checkpoint(
         label=step.label(),
         readings=readings,
         mid_turn=any(state.turn_running(name) for name in state.sessions),
+        session=state.opened,
     )
 
 
@@ -394,8 +428,11 @@ async def run_scenario(
         await events.start()
         play = _Play(loaded, model, running, http, events, opened, step_timeout)
         await play.create_sessions()
+        families = any(spec.parent for spec in loaded.scenario.sessions.values())
         for name in chosen:
             surface = SURFACE_FACTORIES[name]()
+            if families:
+                _show_family(surface)
             await surface.attach(running.info)
             opened.append(surface)
         await asyncio.wait_for(_play(play, history), run_timeout)
@@ -445,6 +482,14 @@ def _shown_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def _show_family(surface: Surface) -> None:
+    # Family totals are readouts only where a scenario has subagents; a surface that can show
+    # them says so with `family_readouts`.
+    extra = getattr(surface, "family_readouts", ())
+    if extra:
+        surface.readouts = (*surface.readouts, *extra)
 
 
 def _declared(surface: str) -> set[str]:

@@ -19,7 +19,7 @@ from harness.drivers.event_stream import EventStream, ReceivedEvent
 from harness.drivers.settle import quiet_for, wait_quiet
 from harness.errors import TargetError
 
-__all__ = ["ProtocolSurface", "session_readouts"]
+__all__ = ["ProtocolSurface", "family_cost", "session_readouts"]
 
 
 def session_readouts(info: dict[str, Any]) -> dict[str, str]:
@@ -43,9 +43,19 @@ def session_readouts(info: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def family_cost(info: dict[str, Any], children: list[dict[str, Any]]) -> str:
+    """A parent's spend plus its child sessions', each once; unknown when any is unknown."""
+    total: float | None = 0.0
+    for member in (info, *children):
+        cost = member.get("cost")
+        total = None if total is None or cost is None else total + float(cost)
+    return format_cost(total)
+
+
 class ProtocolSurface:
     name = "protocol"
     readouts: tuple[str, ...] = ("session.tokens", "session.cost")
+    family_readouts: tuple[str, ...] = ("session.family.cost",)
 
     def __init__(self, quiet: float = 0.03, deadline: float = 3.0) -> None:
         self._quiet = quiet
@@ -113,12 +123,22 @@ class ProtocolSurface:
         if self._session is None or self._session not in self._mirror:
             return {name: LiveValue(None) for name in self.readouts}
         shown = session_readouts(self._mirror[self._session])
+        if "session.family.cost" in self.readouts:
+            children = [
+                info for info in self._mirror.values() if info.get("parentID") == self._session
+            ]
+            shown["session.family.cost"] = family_cost(self._mirror[self._session], children)
         return {name: LiveValue(value, self._changed_at.get(name)) for name, value in shown.items()}
 
     async def read_reload(self) -> dict[str, str | None]:
         if self._session is None:
             return dict.fromkeys(self.readouts)
-        return dict(session_readouts(await self._get(f"/session/{self._session}")))
+        info = await self._get(f"/session/{self._session}")
+        fresh: dict[str, str | None] = dict(session_readouts(info))
+        if "session.family.cost" in self.readouts:
+            children = await self._get(f"/session/{self._session}/children")
+            fresh["session.family.cost"] = family_cost(info, children)
+        return fresh
 
     async def reload(self) -> None:
         await self._bootstrap()

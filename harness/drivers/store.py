@@ -14,6 +14,7 @@ from harness.drivers.base import LiveValue, TargetInfo
 from harness.drivers.settle import quiet_for, wait_quiet
 from reference_app.client.api import AgentApi
 from reference_app.client.follow import Client
+from reference_app.client.readouts import format_cost
 from reference_app.client.store import ClientStore
 
 __all__ = ["StoreSurface"]
@@ -27,6 +28,7 @@ class StoreSurface:
         "sidebar.cost",
         "sessions.cost",
     )
+    family_readouts: tuple[str, ...] = ("sidebar.family.cost",)
 
     def __init__(self, quiet: float = 0.03, deadline: float = 3.0) -> None:
         self._quiet = quiet
@@ -98,7 +100,7 @@ class StoreSurface:
         assert self._client is not None
         if self._session is None or not self._client.store.has_session(self._session):
             return {name: LiveValue(None) for name in self.readouts}
-        shown = self._client.store.readouts(self._session)
+        shown = _with_family(self._client.store, self._session, self.readouts)
         return {
             name: LiveValue(shown.get(name), self._changed_at.get(name)) for name in self.readouts
         }
@@ -116,7 +118,7 @@ class StoreSurface:
         fresh.load_sessions(await self._api.list_sessions())
         messages = await self._api.get_messages(self._session, limit=fresh.window)
         fresh.load_messages(self._session, messages)
-        shown = fresh.readouts(self._session)
+        shown = _with_family(fresh, self._session, self.readouts)
         return {name: shown.get(name) for name in self.readouts}
 
     async def reload(self) -> None:
@@ -129,3 +131,10 @@ class StoreSurface:
             await self._client.close()
         if self._api is not None:
             await self._api.aclose()
+
+
+def _with_family(store: ClientStore, session_id: str, names: tuple[str, ...]) -> dict[str, str]:
+    shown = store.readouts(session_id)
+    if "sidebar.family.cost" in names:
+        shown["sidebar.family.cost"] = format_cost(store.family_cost(session_id))
+    return shown

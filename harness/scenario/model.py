@@ -60,6 +60,9 @@ class ModelSpec(_Strict):
 class SessionSpec(_Strict):
     title: Annotated[str, Field(max_length=500)] = "Untitled"
     model: str
+    parent: str | None = None
+    """A subagent's child session: a `task` tool call in the parent's turn starts it, with this
+    title as its description; it does not exist before then."""
 
 
 class ExpectedAnomaly(_Strict):
@@ -129,6 +132,14 @@ class Scenario(_Strict):
                         ("sessions", name, "model"),
                         f"session {name!r} uses model {session.model!r},"
                         " which `models` does not define",
+                    )
+                )
+            if session.parent is not None and session.parent not in self.sessions:
+                problems.append(
+                    (
+                        ("sessions", name, "parent"),
+                        f"session {name!r} names parent {session.parent!r},"
+                        " which `sessions` does not define",
                     )
                 )
         missing = [mode for mode in FIX_MODES if mode not in self.expect]

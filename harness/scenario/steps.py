@@ -67,6 +67,8 @@ class ModelStepSpec(_Strict):
     usage: UsageSpec
     repeat: Annotated[int, Field(ge=1, le=1_000)] = 1
     """This step, this many times in a row: a long agentic turn without a screen of copies."""
+    session: str | None = None
+    """The child session whose step this is: a subagent's, after the parent's `task` call."""
 
 
 class Actions(Protocol):
@@ -153,6 +155,7 @@ class PromptStep(BaseStep):
             self.prompt.session,
             [step.usage for step in self.prompt.expanded()],
             self.prompt.model,
+            owners=[step.session for step in self.prompt.expanded()],
         )
 
     async def run(self, actions: Actions, state: ExpectedState) -> None:

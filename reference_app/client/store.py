@@ -338,6 +338,21 @@ class ClientStore:
             incomplete=window is not None and (window.evicted > 0 or window.may_have_older),
         )
 
+    def family_cost(self, session_id: str) -> float | None:
+        """The session's sidebar spend plus its child sessions' (subagents') cached totals, each
+        counted once; unknown when any of them is. Raises `UnknownSessionError`."""
+        own = self.values(session_id).sidebar_cost
+        if own is None:
+            return None
+        total = Decimal(str(own))
+        for info in self._sessions.values():
+            if info.get("parentID") == session_id:
+                cost = _session_cost(info)
+                if cost is None:
+                    return None
+                total = _EXACT.add(total, Decimal(str(cost)))
+        return float(total)
+
     def readouts(self, session_id: str) -> dict[str, str]:
         """Every readout of the session as displayed; raises `UnknownSessionError`."""
         return render_readouts(self.values(session_id))

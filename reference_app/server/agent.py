@@ -37,11 +37,12 @@ from .providers import (
     TextDelta,
     ToolCallItem,
     ToolResultTurn,
+    ToolSpec,
     Turn,
     UserTurn,
 )
 from .repo import Repository, is_default_title
-from .tools import BUILTIN_TOOLS, ToolError, run_tool
+from .tools import BUILTIN_TOOLS, ToolError, ToolOutcome, run_tool
 from .types import JSON
 from .usage import apply_step_usage
 
@@ -50,6 +51,18 @@ __all__ = ["Agent", "SessionBusy", "UnknownModel"]
 log = logging.getLogger(__name__)
 
 AGENT_NAME = "build"
+# The tool that starts a subagent: it runs in the agent (it needs the model and the store), not in
+# the workspace sandbox, so it is not one of BUILTIN_TOOLS.
+TASK_TOOL = ToolSpec(
+    "task",
+    "Hand a self-contained piece of work to a subagent. It works in its own child session and "
+    "answers with its final message.",
+    {"type": "object",
+     "properties": {"description": {"type": "string", "description": "a few words: the title"},
+                    "prompt": {"type": "string", "description": "what the subagent must do"}},
+     "required": ["description", "prompt"]},
+)
+AGENT_TOOLS: tuple[ToolSpec, ...] = (*BUILTIN_TOOLS, TASK_TOOL)
 SUMMARY_PROMPT = ("Summarize the conversation so far for a colleague who takes over: what was "
                   "asked, what was done, what is left. The summary replaces the history.")
 TITLE_PROMPT = "Write a title of at most eight words for a conversation that starts with:\n\n"
@@ -279,7 +292,7 @@ class Agent:
                 self._close_open_parts(step, "the step was interrupted")
                 raise
             reason = finish.reason
-            results = await self._run_tools(step)
+            results = await self._run_tools(step, model)
             turns.append(AssistantTurn("".join(step.texts), tuple(step.calls)))
             turns.extend(results)
             if not step.calls:
@@ -289,7 +302,7 @@ class Agent:
     async def _stream_step(self, step: _Step, model: ModelConfig, turns: list[Turn]) -> Finish:
         self._new_part(step, "step-start")
         async for item in self.provider.stream(model_id=model.id, turns=turns,
-                                               tools=BUILTIN_TOOLS):
+                                               tools=AGENT_TOOLS):
             if isinstance(item, TextDelta):
                 if step.text is None:
                     step.text = self._new_part(step, "text", text="", time={"start": now_ms()})
@@ -340,7 +353,31 @@ class Agent:
                                  "error": why, "time": {"start": start, "end": now}}
                 self._publish_part(part)
 
-    async def _run_tools(self, step: _Step) -> list[ToolResultTurn]:
+    async def _subagent(self, parent_id: str, arguments: JSON, model: ModelConfig) -> ToolOutcome:
+        """The task tool: a child session (parentID set) runs a whole turn of its own, billed to
+        the child; the parent gets the child's last words as the tool's result."""
+        description, prompt = arguments.get("description"), arguments.get("prompt")
+        if not isinstance(description, str) or not isinstance(prompt, str) or not prompt:
+            raise ToolError("task needs a string `description` and a non-empty `prompt`")
+        child = self.repo.create_session(title=description or None, parent_id=parent_id)
+        child_id = child["id"]
+        self.bus.publish(events.session_created(child))
+        self.bus.publish(events.session_status(child_id, "busy"))
+        # The child is busy while the parent's turn runs it: a prompt to it now is refused, and
+        # aborting it aborts the turn that waits for it.
+        current = asyncio.current_task()
+        if current is not None:
+            self._turns[child_id] = current
+        try:
+            await self._turn(child_id, prompt, model)
+        finally:
+            self._turns.pop(child_id, None)
+        answer = ""
+        for message in reversed(self.repo.list_messages(child_id, limit=1)):
+            answer = "".join(p["text"] for p in message["parts"] if p["type"] == "text")
+        return ToolOutcome(title=description, output=answer, metadata={"sessionId": child_id})
+
+    async def _run_tools(self, step: _Step, model: ModelConfig) -> list[ToolResultTurn]:
         results: list[ToolResultTurn] = []
         for call, part in zip(step.calls, step.tool_parts, strict=True):
             start = now_ms()
@@ -348,8 +385,11 @@ class Agent:
                              "time": {"start": start}}
             self._publish_part(part)
             try:
-                outcome = await asyncio.to_thread(run_tool, call.name, call.arguments,
-                                                  self.config.workspace)
+                if call.name == TASK_TOOL.name:
+                    outcome = await self._subagent(step.session_id, call.arguments, model)
+                else:
+                    outcome = await asyncio.to_thread(run_tool, call.name, call.arguments,
+                                                      self.config.workspace)
             except ToolError as error:
                 part["state"] = {"status": "error", "input": call.arguments, "error": str(error),
                                  "time": {"start": start, "end": now_ms()}}

@@ -143,3 +143,19 @@ def test_a_healthy_history_has_no_anomaly() -> None:
     )
 
     assert check_history(history) == []
+
+
+def test_opening_another_session_is_not_a_fall_in_spend() -> None:
+    from harness.checks import monotonic
+    from harness.history import Checkpoint, History, Reading
+
+    def at(index: int, session: str, shown: str) -> Checkpoint:
+        reading = Reading(live=shown, reload=shown, expected=shown)
+        return Checkpoint(index, index, "step", {"store": {"sidebar.cost": reading}},
+                          session=session)
+
+    history = History("s", "s.yaml", "none", ("store",))
+    history.checkpoints = [at(1, "main", "$0.20"), at(2, "child", "$0.10"),
+                           at(3, "child", "$0.05")]
+
+    assert [a.checkpoints for a in monotonic(history)] == [(3,), (3,)]

@@ -166,3 +166,55 @@ def test_compaction_bills_the_summary_and_context_falls_to_it(tmp_path: Path) ->
     state.start_turn(None, [])
     state.revert(None)
     assert state.display()["sidebar.tokens"] == "63,000"
+
+
+FAMILY = """\
+version: 1
+about: Subagents.
+models:
+  paid: {context: 100000, price: {input: 3.0, output: 15.0}}
+sessions:
+  main: {title: Work, model: paid}
+  scout: {title: Scout, model: paid, parent: main}
+expect: {none: pass, client: pass, server: pass, both: pass}
+steps:
+  - open: main
+  - prompt:
+      text: go
+      model_steps:
+        - {tool: task, usage: {input: 10000}}
+        - {session: scout, usage: {input: 20000}}
+        - {usage: {input: 5000}}
+"""
+
+
+def test_a_subagents_steps_bill_its_child_and_roll_up_into_the_family(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(FAMILY + "  - step: {count: 2}\n")
+    loaded = load_scenario(path)
+    state = ExpectedState.for_scenario(loaded.scenario)
+    for step in loaded.scenario.steps:
+        step.apply(state)
+
+    shown = state.display()
+    assert shown["sidebar.cost"] == "$0.03"
+    assert shown["sidebar.tokens"] == "10,000"  # the parent's context is its own
+    assert shown["sidebar.family.cost"] == "$0.09"
+    state.finish(None)
+    state.open_session("scout")
+    assert state.display()["sidebar.cost"] == "$0.06"
+    assert state.display()["sidebar.family.cost"] == "$0.06"
+
+
+def test_a_child_cannot_be_opened_before_its_subagent_ran(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(FAMILY + "  - open: scout\n")
+    with pytest.raises(ScenarioError, match="does not exist until"):
+        load_scenario(path)
+
+
+def test_a_step_billed_to_a_session_that_is_not_a_child_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(FAMILY.replace("parent: main", "parent: null"))
+    with pytest.raises(ScenarioError, match="not a child session"):
+        load_scenario(path)

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.model_server import ModelStep, ScriptedModel, Usage
+from harness.model_server import ModelStep, ScriptedModel, ToolCall, Usage
 from tests.reference_app.server.server_helpers import (
     MODEL_ID,
     cost_of,
@@ -164,3 +164,39 @@ async def test_children_lists_subagent_sessions_with_their_own_totals(
     assert (await http.get(f"{base_url}/session/{parent}")).json()["cost"] == 0
     assert none == []
     assert missing.status_code == 404
+
+
+async def test_the_task_tool_runs_a_subagent_billed_to_its_child_session(
+    model: ScriptedModel, start_agent: Callable[..., str], follow: Any, http: httpx.AsyncClient
+) -> None:
+    task = ToolCall("task", {"description": "Find flaky tests", "prompt": "Find them"})
+    model.gated = False
+    model.load([
+        ModelStep(text="Delegating", tool_calls=(task,), usage=FIRST),
+        ModelStep(text="Three flaky tests", usage=SECOND),  # the child's only step
+        ModelStep(text="Fixed all three", usage=SUMMARY),
+    ])
+    base_url = start_agent()
+    log = await follow(base_url)
+    parent = await new_session(http, base_url)
+    await prompt(http, base_url, parent)
+    done = await log.wait_for(
+        lambda e: e["type"] == "session.idle" and e["properties"]["sessionID"] == parent)
+
+    children = (await http.get(f"{base_url}/session/{parent}/children")).json()
+    assert [c["title"] for c in children] == ["Find flaky tests"]
+    child = children[0]
+    assert child["cost"] == pytest.approx(cost_of(SECOND))
+    parent_info = (await http.get(f"{base_url}/session/{parent}")).json()
+    assert parent_info["cost"] == pytest.approx(cost_of(FIRST) + cost_of(SUMMARY))
+    tool = next(part for message in await messages(http, base_url, parent)
+                for part in message["parts"] if part["type"] == "tool")
+    assert tool["state"]["status"] == "completed"
+    assert tool["state"]["output"] == "Three flaky tests"
+    assert tool["state"]["metadata"]["sessionId"] == child["id"]
+    created = await log.wait_for(of_type("session.created"), count=2)
+    assert created["properties"]["info"]["parentID"] == parent
+    # The child went idle before its parent did.
+    assert log.payloads.index(done) > next(
+        i for i, e in enumerate(log.payloads)
+        if e["type"] == "session.idle" and e["properties"]["sessionID"] == child["id"])
