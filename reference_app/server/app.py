@@ -11,6 +11,7 @@ from ..web import mount_web
 from .agent import Agent
 from .auth import BasicPasswordMiddleware
 from .bus import Bus
+from .clock import now_ms
 from .config import AgentConfig
 from .db import Database
 from .errors import install_error_handlers
@@ -18,7 +19,11 @@ from .providers import make_provider
 from .repo import Repository
 from .routes import router
 
-__all__ = ["create_app"]
+__all__ = ["EVENTS_PER_LIFE", "create_app"]
+
+# Room for 2**32 events per server life; 2**21 lives fit below 2**53, so every id stays an
+# exact integer in a browser's JavaScript too.
+EVENTS_PER_LIFE = 2**32
 
 
 def create_app(config: AgentConfig) -> FastAPI:
@@ -27,7 +32,17 @@ def create_app(config: AgentConfig) -> FastAPI:
     config.workspace.mkdir(parents=True, exist_ok=True)
     database = Database(config.database_path)
     repo = Repository(database, directory=str(config.workspace))
-    bus = Bus(replay_buffer=config.replay_buffer, subscriber_queue=config.subscriber_queue)
+    # A previous life that was killed mid-turn left its message open; close it as aborted.
+    repo.close_interrupted_turns(
+        {"name": "MessageAbortedError",
+         "data": {"message": "the server stopped during this turn"}})
+    # Each life on this data folder numbers its events from its own base. A client that
+    # followed the previous life resumes with a Last-Event-ID below the new life's first
+    # sequence, so it gets server.resync and reloads; with every life counting from 0 it was
+    # replayed the new life's events after that id and silently missed those before it.
+    life = database.start_life(now_ms())
+    bus = Bus(replay_buffer=config.replay_buffer, subscriber_queue=config.subscriber_queue,
+              first_seq=(life - 1) * EVENTS_PER_LIFE)
     provider = make_provider(config.provider)
     agent = Agent(config, repo, bus, provider)
 

@@ -71,9 +71,12 @@ class Subscription:
 
 
 class Bus:
-    def __init__(self, *, replay_buffer: int = 1000, subscriber_queue: int = 10_000) -> None:
+    def __init__(self, *, replay_buffer: int = 1000, subscriber_queue: int = 10_000,
+                 first_seq: int = 0) -> None:
+        """`first_seq` is where this bus's numbering starts (the server passes one per life,
+        so that an id from a previous life is never mistaken for a position in this one)."""
         self._lock = threading.Lock()
-        self._seq = 0
+        self._seq = first_seq
         self._buffer: deque[BusEvent] = deque(maxlen=replay_buffer)
         self._subscribers: set[Subscription] = set()
         self._subscriber_queue = subscriber_queue

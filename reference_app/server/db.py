@@ -29,7 +29,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry
 
-__all__ = ["Base", "Database", "MessageRow", "PartRow", "SessionRow", "make_engine"]
+__all__ = [
+    "Base",
+    "Database",
+    "MessageRow",
+    "PartRow",
+    "ServerLifeRow",
+    "SessionRow",
+    "make_engine",
+]
 
 _BEGIN_OPTION = "freshness_begin"
 BUSY_TIMEOUT_MS = 10_000
@@ -80,6 +88,16 @@ class MessageRow(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # The fields that never change after creation (modelID, agent, path, ...).
     info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ServerLifeRow(Base):
+    """One row per server start on this data folder. Its id numbers the life, which keeps
+    event sequences of different lives apart (see `Database.start_life`)."""
+
+    __tablename__ = "server_life"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time_started: Mapped[int] = mapped_column(Integer)
 
 
 class PartRow(Base):
@@ -148,6 +166,14 @@ class Database:
         with (self._writer, Session(self._write_engine, expire_on_commit=False) as session,
               session.begin()):
             yield session
+
+    def start_life(self, started_ms: int) -> int:
+        """Records a server start and returns its number: 1 for the first on this folder."""
+        with self.write() as db:
+            row = ServerLifeRow(time_started=started_ms)
+            db.add(row)
+            db.flush()
+            return row.id
 
     def journal_mode(self) -> str:
         with self.engine.connect() as connection:

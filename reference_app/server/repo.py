@@ -131,6 +131,32 @@ class Repository:
             db.execute(update(MessageRow).where(MessageRow.id == message_id).values(**values))
             return message_info(_message_row(db, message_id))
 
+    def close_interrupted_turns(self, error: JSON) -> list[str]:
+        """At startup: no turn can be running yet, so an assistant message still open is one
+        whose server died mid-turn (kill -9, power loss). It is completed with `error`, and
+        its unfinished tools marked errored, as an abort would have done; otherwise it would
+        look as if still streaming forever. Usage already recorded stays: each step's write
+        was one transaction. Returns the ids of the messages closed."""
+        now = now_ms()
+        with self.database.write() as db:
+            open_ids = list(db.scalars(select(MessageRow.id).where(
+                MessageRow.role == "assistant", MessageRow.time_completed.is_(None))))
+            if not open_ids:
+                return []
+            db.execute(update(MessageRow).where(MessageRow.id.in_(open_ids))
+                       .values(time_completed=now, error=error))
+            tools = db.scalars(select(PartRow).where(
+                PartRow.message_id.in_(open_ids), PartRow.type == "tool"))
+            for part in tools:
+                state = part.data.get("state", {})
+                if state.get("status") in {"pending", "running"}:
+                    start = state.get("time", {}).get("start", now)
+                    part.data = {**part.data, "state": {
+                        "status": "error", "input": state.get("input", {}),
+                        "error": "the server stopped during this tool call",
+                        "time": {"start": start, "end": now}}}
+            return open_ids
+
     def get_message(self, session_id: str, message_id: str) -> JSON:
         with self.database.read() as db:
             _session_row(db, session_id)

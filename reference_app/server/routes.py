@@ -22,6 +22,10 @@ __all__ = ["router"]
 
 router = APIRouter()
 
+# SQLite integers are 64-bit signed; a larger LIMIT does not fit the driver and used to end in
+# a 500 (found by fuzzing from /doc). Anything this big already means "all of them".
+MAX_LIMIT = 2**63 - 1
+
 
 class _Body(BaseModel):
     # Unknown fields are refused, as opencode's schemas (additionalProperties: false) do.
@@ -66,10 +70,6 @@ class PromptBody(_Body):
     variant: str | None = None
 
 
-def _repo(request: Request) -> Repository:
-    repo: Repository = request.app.state.repo
-    return repo
-
 class RevertBody(_Body):
     messageID: str = Field(min_length=1)
     partID: str | None = None
@@ -80,6 +80,10 @@ class SummarizeBody(_Body):
     modelID: str
     auto: bool | None = None
 
+
+def _repo(request: Request) -> Repository:
+    repo: Repository = request.app.state.repo
+    return repo
 
 
 def _bus(request: Request) -> Bus:
@@ -125,7 +129,7 @@ def _exists(request: Request, session_id: str) -> bool:
 
 @router.get("/session")
 async def list_sessions(
-    request: Request, limit: Annotated[int | None, Query(ge=0)] = None
+    request: Request, limit: Annotated[int | None, Query(ge=0, le=MAX_LIMIT)] = None
 ) -> list[JSON]:
     return _repo(request).list_sessions(limit=limit)
 
@@ -162,7 +166,7 @@ async def delete_session(request: Request, sessionID: str) -> bool:
 async def list_messages(
     request: Request,
     sessionID: str,
-    limit: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int | None, Query(ge=0, le=MAX_LIMIT)] = None,
 ) -> list[JSON]:
     return _repo(request).list_messages(sessionID, limit=limit)
 
@@ -200,10 +204,6 @@ async def abort(request: Request, sessionID: str) -> bool:
     return await _agent(request).abort(sessionID)
 
 
-@router.get("/event")
-async def subscribe(
-    request: Request,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 @router.post("/session/{sessionID}/revert")
 async def revert(request: Request, sessionID: str, body: RevertBody) -> Response:
     """Back to before `messageID`: it and every later message go (message.removed each).
@@ -247,6 +247,10 @@ def _busy(session_id: str, error: SessionBusy) -> JSONResponse:
                          "message": str(error)}, status_code=409)
 
 
+@router.get("/event")
+async def subscribe(
+    request: Request,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
     after: int | None = None
     if last_event_id is not None and last_event_id.strip():
