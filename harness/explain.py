@@ -91,11 +91,36 @@ def _table(history: History, anomaly: Anomaly, surface: str) -> list[str]:
     ]
 
 
+_MISSING = Reading(None, None, None)
+
+
 def _at(history: History, surface: str, readout: str, index: int) -> Reading:
+    # A trace edited or cut short by hand must still explain what it can.
     for checkpoint in history.checkpoints:
         if checkpoint.index == index:
-            return checkpoint.readings[surface][readout]
-    raise KeyError(index)
+            return checkpoint.readings.get(surface, {}).get(readout, _MISSING)
+    return _MISSING
+
+
+def _stretches(indexes: tuple[int, ...]) -> list[tuple[int, ...]]:
+    runs: list[list[int]] = []
+    for index in indexes:
+        if runs and index == runs[-1][-1] + 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return [tuple(run) for run in runs]
+
+
+def _where_it_stayed(history: History, surface: str, anomaly: Anomaly) -> str:
+    """ "$0.00" or "$0.00 at checkpoints 3-5, then $0.09 at 7-10" when a side effect moved it."""
+    parts = [
+        (_at(history, surface, anomaly.readout, run[0]).live, format_checkpoints(run))
+        for run in _stretches(anomaly.checkpoints)
+    ]
+    if len({value for value, _ in parts}) == 1:
+        return str(parts[0][0])
+    return ", then ".join(f"{value} at {span}" for value, span in parts)
 
 
 def _argument(history: History, anomaly: Anomaly) -> str:
@@ -114,7 +139,10 @@ def _argument(history: History, anomaly: Anomaly) -> str:
         ]
         lead = f"{', '.join(moving)} advanced over checkpoints {span}; " if moving else ""
         if anomaly.code == FROZEN:
-            middle = f"{readout} never moved live (it stayed at {first.live})"
+            middle = (
+                f"{readout} never moved live (it stayed at"
+                f" {_where_it_stayed(history, surface, anomaly)})"
+            )
         else:
             middle = f"{readout} moved live but stayed behind what storage held"
         tail = (
@@ -170,8 +198,9 @@ def explain(history: History, finding: Finding, artifacts: str | None = None) ->
     surface = anomaly.surface.split("+")[0]
     lines.extend(_table(history, anomaly, surface))
     lines.append(f"  {_argument(history, anomaly)}")
-    witness = next(cp for cp in history.checkpoints if cp.index == anomaly.witness)
-    where = f"  Witness: cp {witness.index} (line {witness.line})."
+    witness = next((cp for cp in history.checkpoints if cp.index == anomaly.witness), None)
+    line = f" (line {witness.line})" if witness is not None else ""
+    where = f"  Witness: cp {anomaly.witness}{line}."
     if artifacts:
         where += f" Artifacts: {artifacts}"
     lines.append(where)
