@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from harness.errors import FreshnessError
+from harness.errors import FreshnessError, ScenarioError
 from harness.scenario.loader import load_scenarios
 from harness.scenario.model import FIX_MODES, SHIPPED, SURFACES, ExpectedAnomaly, RunMode
 
@@ -102,9 +102,12 @@ def _run(args: argparse.Namespace) -> int:
         )
     else:
         modes = [SHIPPED]
-    scenarios = load_scenarios(args.paths or DEFAULT_PATHS)
+    paths = args.paths or DEFAULT_PATHS
+    scenarios = load_scenarios(paths)
     if not scenarios:
-        raise FreshnessError("no scenario files found (looked for *.yaml)")
+        # Named like every other bad input (`path:line: message`), so an editor or CI log
+        # links it; the folder searched is the place to fix.
+        raise ScenarioError(paths[0], 1, "no scenario files found here (looked for *.yaml)")
     run_id = time.strftime("%Y%m%d-%H%M%S")
     runs_dir: Path = args.runs_dir / run_id
     console = Console()

@@ -95,6 +95,30 @@ class _Builder:
             raise self.fail(node, f"cannot read this value: {error}") from None
 
 
+_OPENS = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
+          yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
+_CLOSES = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _check_nesting(path: Path, text: str) -> None:
+    """Refuses deep nesting before PyYAML's parser and composer recurse into it: they recurse
+    once per level, so `[[[[...` a few thousand deep ended in a RecursionError traceback
+    instead of a `path:line` error. The scanner that feeds them is a loop, safe to run."""
+    depth = 0
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, _OPENS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ScenarioError(path, token.start_mark.line + 1,
+                                    f"nested deeper than {MAX_DEPTH} levels")
+        elif isinstance(token, _CLOSES):
+            depth -= 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def load_yaml_with_lines(path: Path, text: str | None = None) -> LoadedYaml:
     """Read one YAML document from ``path`` safely, keeping the line of every value."""
     if text is None:
@@ -111,14 +135,22 @@ def load_yaml_with_lines(path: Path, text: str | None = None) -> LoadedYaml:
     elif len(text.encode()) > MAX_BYTES:
         raise ScenarioError(path, 1, f"document is over the {MAX_BYTES:,}-byte limit")
     try:
+        _check_nesting(path, text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
         problem = error.problem or error.context or "invalid YAML"
+        raise ScenarioError(path, line, f"invalid YAML: {_one_line(problem)}") from None
+    except yaml.reader.ReaderError as error:
+        # A control character such as NUL: PyYAML gives a position, not a line.
+        line = text.count("\n", 0, error.position) + 1
+        problem = _one_line(str(error.reason))
+        if isinstance(error.character, int):
+            problem += f" (character #x{error.character:04x})"
         raise ScenarioError(path, line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as error:
-        raise ScenarioError(path, 1, f"invalid YAML: {error}") from None
+        raise ScenarioError(path, 1, f"invalid YAML: {_one_line(str(error))}") from None
     if node is None:
         raise ScenarioError(path, 1, "the file is empty")
     builder = _Builder(path)
