@@ -68,7 +68,9 @@ def live_equals_reload(history: History) -> list[Anomaly]:
             by_code: dict[str, list[int]] = {}
             for run in _runs(behind):
                 start = max(run[0] - 1, 0)
-                shown = {series[p][1].live for p in range(start, run[-1] + 1)}
+                # A checkpoint where the surface showed nothing (offline, unreadable) is not a
+                # move: only values it did show tell frozen from stale.
+                shown = {series[p][1].live for p in range(start, run[-1] + 1)} - {None}
                 code = FROZEN if len(shown) == 1 else STALE
                 by_code.setdefault(code, []).extend(series[p][0].index for p in run)
             for code, checkpoints in by_code.items():

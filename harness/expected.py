@@ -81,6 +81,7 @@ class SessionTotals:
     parent: str | None = None
     spawned: bool = True
     """False for a child session until its subagent has run a step."""
+    deleted: bool = False
 
     def _follow_last_message(self) -> None:
         # Context readouts follow the last assistant message that reported usage; when a revert
@@ -122,10 +123,17 @@ class ExpectedState:
     sessions: dict[str, SessionTotals]
     opened: str | None = None
     models: dict[str, ModelSpec] = field(default_factory=dict)
+    shows: frozenset[str] = frozenset()
+    """Optional readout groups this scenario shows: "family" (subagents), "list" (the session
+    list's size, where sessions are deleted)."""
 
     @classmethod
     def for_scenario(cls, scenario: Scenario) -> ExpectedState:
+        shows = {"family"} if any(spec.parent for spec in scenario.sessions.values()) else set()
+        for step in scenario.steps:
+            shows.update(step.shows())
         return cls(
+            shows=frozenset(shows),
             models=dict(scenario.models),
             sessions={
                 name: SessionTotals(
@@ -152,6 +160,8 @@ class ExpectedState:
 
     def open_session(self, session: str) -> None:
         name = self.resolve(session)
+        if self.sessions[name].deleted:
+            raise ScenarioArithmeticError(f"session {name!r} was deleted")
         if not self.sessions[name].spawned:
             raise ScenarioArithmeticError(
                 f"session {name!r} is a subagent's and does not exist until its parent's turn"
@@ -274,9 +284,24 @@ class ExpectedState:
             "session.tokens": format_tokens(totals.token_sum),
             "session.cost": cost,
         }
-        if any(spec.parent is not None for spec in self.sessions.values()):
+        if "family" in self.shows:
             # Only scenarios with subagents show a family total, as only their sessions have one.
             family = format_cost(self.family_cost(self.opened))
             shown["sidebar.family.cost"] = family
             shown["session.family.cost"] = family
+        if "list" in self.shows:
+            listed = [t for t in self.sessions.values() if t.spawned and not t.deleted]
+            shown["sessions.count"] = format_tokens(len(listed))
         return shown
+
+    def delete_session(self, session: str) -> None:
+        name = self.resolve(session)
+        totals = self._idle(name, "delete_session")
+        if name == self.opened:
+            raise ScenarioArithmeticError(
+                f"session {name!r} is open; open another before deleting it (its readouts would"
+                " have nothing to show)"
+            )
+        if totals.deleted or not totals.spawned:
+            raise ScenarioArithmeticError(f"session {name!r} does not exist here to delete")
+        totals.deleted = True

@@ -49,6 +49,9 @@ READOUTS: dict[str, Readout] = {
         # only where a scenario has subagents.
         Readout("sidebar.family.cost", Kind.CUMULATIVE, "cost"),
         Readout("session.family.cost", Kind.CUMULATIVE, "cost"),
+        # How many sessions the session list holds: shown where scenarios delete sessions, so a
+        # list that merges a resync into stale state (instead of replacing it) shows.
+        Readout("sessions.count", Kind.OCCUPANCY, "count"),
     )
 }
 

@@ -15,7 +15,7 @@ import contextlib
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -212,6 +212,17 @@ class _Play:
     async def rename(self, session: str, title: str) -> None:
         await self._call("PATCH", f"/session/{self._id(session)}", {"title": title})
 
+    async def disconnect(self) -> None:
+        for surface in self.surfaces:
+            await _capability(surface, "disconnect")()
+
+    async def reconnect(self) -> None:
+        for surface in self.surfaces:
+            await _capability(surface, "reconnect")()
+
+    async def delete_session(self, session: str) -> None:
+        await self._call("DELETE", f"/session/{self._id(session)}")
+
     async def revert(self, session: str) -> None:
         session_id = self._id(session)
         listed = await self._call("GET", f"/session/{session_id}/message")
@@ -324,7 +335,9 @@ async def _checkpoint(
     asserted = step.assertions()
     readings: dict[str, dict[str, Reading]] = {}
     for surface in play.surfaces:
-        live: dict[str, LiveValue] = await surface.read_live()
+        # An offline surface (its stream dropped on purpose) makes no live claim to check.
+        offline = bool(getattr(surface, "offline", False))
+        live: dict[str, LiveValue] = {} if offline else await surface.read_live()
         fresh = await surface.read_reload()
         before = previous.readings.get(surface.name, {}) if previous else {}
         row: dict[str, Reading] = {}
@@ -340,6 +353,7 @@ async def _checkpoint(
                 expected=expected.get(name),
                 asserted=asserted.get(name),
                 latency_ms=latency,
+                error="offline" if offline else None,
             )
         readings[surface.name] = row
     return Checkpoint(
@@ -385,7 +399,14 @@ def _plan(loaded: LoadedScenario, mode: RunMode, openai_base_url: str, workdir: 
         )
         for name, spec in loaded.scenario.models.items()
     )
-    return TargetPlan(models, openai_base_url, server_fix, client_fix, workdir)
+    return TargetPlan(
+        models,
+        openai_base_url,
+        server_fix,
+        client_fix,
+        workdir,
+        replay_buffer=loaded.scenario.agent.replay_buffer,
+    )
 
 
 def _default_target() -> Target:
@@ -428,11 +449,10 @@ async def run_scenario(
         await events.start()
         play = _Play(loaded, model, running, http, events, opened, step_timeout)
         await play.create_sessions()
-        families = any(spec.parent for spec in loaded.scenario.sessions.values())
+        shows = ExpectedState.for_scenario(loaded.scenario).shows
         for name in chosen:
             surface = SURFACE_FACTORIES[name]()
-            if families:
-                _show_family(surface)
+            _show_optional(surface, shows)
             await surface.attach(running.info)
             opened.append(surface)
         await asyncio.wait_for(_play(play, history), run_timeout)
@@ -484,12 +504,23 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
-def _show_family(surface: Surface) -> None:
-    # Family totals are readouts only where a scenario has subagents; a surface that can show
-    # them says so with `family_readouts`.
-    extra = getattr(surface, "family_readouts", ())
-    if extra:
-        surface.readouts = (*surface.readouts, *extra)
+def _show_optional(surface: Surface, groups: frozenset[str]) -> None:
+    # Some readouts exist only where a scenario needs them (family totals with subagents, the
+    # session list's size where sessions are deleted); a surface that can show a group names it
+    # in `optional_readouts`.
+    extra: dict[str, tuple[str, ...]] = getattr(surface, "optional_readouts", {})
+    for group in sorted(groups):
+        surface.readouts = (*surface.readouts, *extra.get(group, ()))
+
+
+def _capability(surface: Surface, name: str) -> Callable[[], Awaitable[None]]:
+    method: Callable[[], Awaitable[None]] | None = getattr(surface, name, None)
+    if method is None:
+        raise TargetError(
+            f"the {surface.name} surface cannot {name}; list the surfaces that can in the"
+            " scenario's `surfaces`"
+        )
+    return method
 
 
 def _declared(surface: str) -> set[str]:

@@ -35,8 +35,12 @@ class ReceivedEvent:
 
 
 class EventStream:
-    def __init__(self, base_url: str, auth: httpx.Auth | None = None) -> None:
+    def __init__(
+        self, base_url: str, auth: httpx.Auth | None = None, last_event_id: int | None = None
+    ) -> None:
         self.base_url = base_url
+        self.last_id = last_event_id
+        """The SSE id of the last message received (or the one to resume after)."""
         self._client = httpx.AsyncClient(base_url=base_url, auth=auth, timeout=None)
         self.events: list[ReceivedEvent] = []
         self._listeners: list[Listener] = []
@@ -59,10 +63,14 @@ class EventStream:
 
     async def _follow(self) -> None:
         try:
-            async with aconnect_sse(self._client, "GET", "/event") as source:
+            # With an id to resume after, the server replays what was missed or says resync.
+            headers = {} if self.last_id is None else {"Last-Event-ID": str(self.last_id)}
+            async with aconnect_sse(self._client, "GET", "/event", headers=headers) as source:
                 source.response.raise_for_status()
                 self._connected.set()
                 async for message in source.aiter_sse():
+                    if message.id and message.id.isdigit():
+                        self.last_id = int(message.id)
                     if not message.data:
                         continue
                     try:
@@ -107,6 +115,11 @@ class EventStream:
             raise TargetError(f"timed out after {timeout:g}s waiting for {what}") from None
         if self.failure is not None and not predicate(self.events):
             raise TargetError(f"event stream failed while waiting for {what}: {self.failure}")
+
+    @property
+    def ended(self) -> bool:
+        """Whether the stream is over (the server went away or closed it), not merely quiet."""
+        return self._task is not None and self._task.done()
 
     def count(self, predicate: Callable[[ReceivedEvent], bool]) -> int:
         return sum(1 for event in self.events if predicate(event))

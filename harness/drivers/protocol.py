@@ -55,7 +55,7 @@ def family_cost(info: dict[str, Any], children: list[dict[str, Any]]) -> str:
 class ProtocolSurface:
     name = "protocol"
     readouts: tuple[str, ...] = ("session.tokens", "session.cost")
-    family_readouts: tuple[str, ...] = ("session.family.cost",)
+    optional_readouts: dict[str, tuple[str, ...]] = {"family": ("session.family.cost",)}
 
     def __init__(self, quiet: float = 0.03, deadline: float = 3.0) -> None:
         self._quiet = quiet
@@ -67,15 +67,57 @@ class ProtocolSurface:
         self._events: EventStream | None = None
         self._http: httpx.AsyncClient | None = None
         self._last_event = time.monotonic()
+        self._target: TargetInfo | None = None
+        self._auth: httpx.Auth | None = None
+        self._resume_after: int | None = None
+        self._resyncs: list[asyncio.Future[None]] = []
+        self.offline = False
 
     async def attach(self, target: TargetInfo) -> None:
         self._quiet = quiet_for(target.extra, self._quiet)
         auth = httpx.BasicAuth("opencode", target.password) if target.password else None
         self._http = httpx.AsyncClient(base_url=target.base_url, auth=auth, timeout=10.0)
-        self._events = EventStream(target.base_url, auth)
-        self._events.listen(self._on_event)
-        await self._events.start()
+        self._target = target
+        self._auth = auth
+        await self._connect(resume_after=None)
         await self._bootstrap()
+
+    async def _connect(self, resume_after: int | None) -> None:
+        assert self._target is not None
+        stream = EventStream(self._target.base_url, self._auth, last_event_id=resume_after)
+        stream.listen(self._on_event)
+        await stream.start()
+        self._events = stream
+
+    async def disconnect(self) -> None:
+        """Drop the event stream and stay offline; the mirror keeps what it had."""
+        if self._events is not None:
+            self._resume_after = self._events.last_id
+            await self._events.close()
+            self._events = None
+        self.offline = True
+
+    async def reconnect(self) -> None:
+        """Resume after the last event seen: the server replays the gap or says resync."""
+        await self._connect(resume_after=self._resume_after)
+        self.offline = False
+
+    async def _recover(self) -> None:
+        # A stream that ended under us (the server restarted) comes back the way a reconnect
+        # does, without a reload: resume, and refill from REST only if the server says resync.
+        if self.offline or self._events is None or not self._events.ended:
+            return
+        self._resume_after = self._events.last_id
+        await self._events.close()
+        give_up = time.monotonic() + self._deadline
+        while True:
+            try:
+                await self._connect(resume_after=self._resume_after)
+                return
+            except TargetError:
+                if time.monotonic() >= give_up:
+                    raise
+                await asyncio.sleep(0.05)
 
     async def _bootstrap(self) -> None:
         sessions = await self._get("/session")
@@ -93,6 +135,10 @@ class ProtocolSurface:
 
     def _on_event(self, event: ReceivedEvent) -> None:
         self._last_event = event.t
+        if event.type == "server.resync":
+            # The gap is gone from the server's buffer: refill the mirror from REST, replacing it.
+            self._resyncs.append(asyncio.ensure_future(self._bootstrap()))
+            return
         info = event.properties.get("info")
         if event.type in ("session.created", "session.updated") and isinstance(info, dict):
             self._mirror[info["id"]] = info
@@ -117,7 +163,10 @@ class ProtocolSurface:
         self._note_change()
 
     async def settle(self) -> None:
+        await self._recover()
         await wait_quiet(lambda: self._last_event, self._quiet, self._deadline)
+        while self._resyncs:
+            await self._resyncs.pop(0)
 
     async def read_live(self) -> dict[str, LiveValue]:
         if self._session is None or self._session not in self._mirror:

@@ -6,6 +6,7 @@ brand-new client that loads everything from REST, exactly as the app does when a
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import httpx
@@ -14,7 +15,7 @@ from harness.drivers.base import LiveValue, TargetInfo
 from harness.drivers.settle import quiet_for, wait_quiet
 from reference_app.client.api import AgentApi
 from reference_app.client.follow import Client
-from reference_app.client.readouts import format_cost
+from reference_app.client.readouts import format_cost, format_tokens
 from reference_app.client.store import ClientStore
 
 __all__ = ["StoreSurface"]
@@ -28,7 +29,10 @@ class StoreSurface:
         "sidebar.cost",
         "sessions.cost",
     )
-    family_readouts: tuple[str, ...] = ("sidebar.family.cost",)
+    optional_readouts: dict[str, tuple[str, ...]] = {
+        "family": ("sidebar.family.cost",),
+        "list": ("sessions.count",),
+    }
 
     def __init__(self, quiet: float = 0.03, deadline: float = 3.0) -> None:
         self._quiet = quiet
@@ -39,6 +43,7 @@ class StoreSurface:
         self._session: str | None = None
         self._changed_at: dict[str, float] = {}
         self._last_activity = time.monotonic()
+        self.offline = False
 
     def _auth(self) -> httpx.Auth | None:
         assert self._target is not None
@@ -81,8 +86,31 @@ class StoreSurface:
         assert self._client is not None
         await self._client.bootstrap(session_id)
 
+    async def disconnect(self) -> None:
+        """Drop the live event stream and stay offline, as a laptop lid or a network blip does."""
+        assert self._client is not None
+        await self._client.pause()
+        self.offline = True
+
+    async def reconnect(self) -> None:
+        """Back online: the client resumes by Last-Event-ID, or reloads when told to resync."""
+        assert self._client is not None
+        self._client.resume()
+        self.offline = False
+
+    async def _recovered(self) -> None:
+        # After a reconnect or a server restart the client needs its stream back and any reload
+        # it started finished before quiet means caught up; bounded, so a dead one still reads.
+        client = self._client
+        assert client is not None
+        if self.offline:
+            return
+        with contextlib.suppress(TimeoutError):
+            await client.wait_synced(self._deadline)
+
     async def settle(self) -> None:
         assert self._client is not None
+        await self._recovered()
         client = self._client
         seen = client.events_applied
         seen_at = time.monotonic()
@@ -100,7 +128,7 @@ class StoreSurface:
         assert self._client is not None
         if self._session is None or not self._client.store.has_session(self._session):
             return {name: LiveValue(None) for name in self.readouts}
-        shown = _with_family(self._client.store, self._session, self.readouts)
+        shown = _with_optional(self._client.store, self._session, self.readouts)
         return {
             name: LiveValue(shown.get(name), self._changed_at.get(name)) for name in self.readouts
         }
@@ -118,13 +146,14 @@ class StoreSurface:
         fresh.load_sessions(await self._api.list_sessions())
         messages = await self._api.get_messages(self._session, limit=fresh.window)
         fresh.load_messages(self._session, messages)
-        shown = _with_family(fresh, self._session, self.readouts)
+        shown = _with_optional(fresh, self._session, self.readouts)
         return {name: shown.get(name) for name in self.readouts}
 
     async def reload(self) -> None:
         if self._client is not None:
             await self._client.close()
         await self._start_live()
+        self.offline = False
 
     async def close(self) -> None:
         if self._client is not None:
@@ -133,8 +162,10 @@ class StoreSurface:
             await self._api.aclose()
 
 
-def _with_family(store: ClientStore, session_id: str, names: tuple[str, ...]) -> dict[str, str]:
+def _with_optional(store: ClientStore, session_id: str, names: tuple[str, ...]) -> dict[str, str]:
     shown = store.readouts(session_id)
     if "sidebar.family.cost" in names:
         shown["sidebar.family.cost"] = format_cost(store.family_cost(session_id))
+    if "sessions.count" in names:
+        shown["sessions.count"] = format_tokens(len(store.session_ids()))
     return shown

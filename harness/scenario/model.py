@@ -19,6 +19,7 @@ __all__ = [
     "FIX_MODES",
     "SHIPPED",
     "SURFACES",
+    "AgentSpec",
     "ExpectedAnomaly",
     "FixMode",
     "ModelSpec",
@@ -63,6 +64,13 @@ class SessionSpec(_Strict):
     parent: str | None = None
     """A subagent's child session: a `task` tool call in the parent's turn starts it, with this
     title as its description; it does not exist before then."""
+
+
+class AgentSpec(_Strict):
+    """Settings of the agent under test that a scenario needs (the reference agent's config)."""
+
+    replay_buffer: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    """How many events the server keeps for Last-Event-ID replay: small forces a resync."""
 
 
 class ExpectedAnomaly(_Strict):
@@ -118,6 +126,7 @@ class Scenario(_Strict):
     expect: dict[FixMode, Expectation]
     surfaces: tuple[str, ...] = SURFACES
     """Surfaces this scenario applies to; others skip it (and say so)."""
+    agent: AgentSpec = AgentSpec()
     expect_targets: dict[str, Expectation] = Field(default_factory=dict)
     """What real agents do today, by target name (``opencode``, ``kilo``): they have no fix
     switches, so each runs once, as shipped. A target not named here is expected to pass."""

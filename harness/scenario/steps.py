@@ -22,10 +22,13 @@ __all__ = [
     "BaseStep",
     "CheckStep",
     "CompactStep",
+    "DeleteSessionStep",
+    "DisconnectStep",
     "FinishStep",
     "ModelStepSpec",
     "OpenStep",
     "PromptStep",
+    "ReconnectStep",
     "ReloadStep",
     "RenameStep",
     "RepeatStep",
@@ -87,6 +90,9 @@ class Actions(Protocol):
     async def reload(self) -> None: ...
     async def rename(self, session: str, title: str) -> None: ...
     async def revert(self, session: str) -> None: ...
+    async def disconnect(self) -> None: ...
+    async def reconnect(self) -> None: ...
+    async def delete_session(self, session: str) -> None: ...
     async def compact(self, session: str, summary: ModelStepSpec) -> None: ...
 
 
@@ -111,6 +117,10 @@ class BaseStep(_Strict):
     def assertions(self) -> dict[str, str]:
         """Values the step states a readout must show at its checkpoint."""
         return {}
+
+    def shows(self) -> set[str]:
+        """Optional readout groups a scenario with this step must show (see ExpectedState)."""
+        return set()
 
 
 class _SessionArgs(_Strict):
@@ -284,6 +294,48 @@ class CompactStep(BaseStep):
         await actions.compact(state.resolve(self.compact.session), summary)
 
 
+class DisconnectStep(BaseStep):
+    """Every surface's live event stream drops and stays down until `reconnect`; steps go on.
+
+    While offline a surface has no live claim to check, so its checkpoints record no live value.
+    """
+
+    kind = "disconnect"
+    disconnect: _NoArgs
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        await actions.disconnect()
+
+
+class ReconnectStep(BaseStep):
+    """Surfaces come back: they resume by Last-Event-ID, or reload when the server says resync."""
+
+    kind = "reconnect"
+    reconnect: _NoArgs
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        await actions.reconnect()
+
+
+class DeleteSessionStep(BaseStep):
+    """Another session is deleted (not the open one); the session list must lose it."""
+
+    kind = "delete_session"
+    delete_session: str
+
+    def label(self) -> str:
+        return f"delete {self.delete_session}"
+
+    def apply(self, state: ExpectedState) -> None:
+        state.delete_session(self.delete_session)
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        await actions.delete_session(self.delete_session)
+
+    def shows(self) -> set[str]:
+        return {"list"}
+
+
 class RepeatArgs(_Strict):
     times: Annotated[int, Field(ge=1, le=1_000)]
     steps: Annotated[list[Step], Field(min_length=1, max_length=100)]
@@ -302,6 +354,9 @@ class RepeatStep(BaseStep):
 
     def label(self) -> str:
         return f"repeat x{self.repeat.times}"
+
+    def shows(self) -> set[str]:
+        return set().union(*(step.shows() for step in self.repeat.steps))
 
     def apply(self, state: ExpectedState) -> None:
         for _ in range(self.repeat.times):
@@ -329,6 +384,9 @@ STEP_KINDS: tuple[type[BaseStep], ...] = (
     RepeatStep,
     RevertStep,
     CompactStep,
+    DisconnectStep,
+    ReconnectStep,
+    DeleteSessionStep,
 )
 
 

@@ -31,6 +31,8 @@ class TargetPlan:
     server_fix: bool
     client_fix: bool
     workdir: Path
+    replay_buffer: int | None = None
+    """Events the agent keeps for Last-Event-ID replay, when a scenario needs it small (resync)."""
 
 
 class RunningTarget(Protocol):

@@ -39,12 +39,15 @@ class ReferenceTarget:
                     cache_write=model.price_cache_write or 0.0,
                 )
             models.append(ModelConfig(id=model.id, context_limit=model.context, price=price))
-        return AgentConfig(
+        config = AgentConfig(
             models=models,
             provider=ProviderConfig(kind="openai", base_url=plan.openai_base_url),
             data_dir=plan.workdir / "agent-data",
             server_fix=plan.server_fix,
         )
+        if plan.replay_buffer is not None:
+            config = config.model_copy(update={"replay_buffer": plan.replay_buffer})
+        return config
 
     async def start(self, plan: TargetPlan) -> RunningReference:
         server = EmbeddedServer(self.config_for(plan))

@@ -205,6 +205,14 @@ class Client:
             self.events_applied += 1
         self._notify()
 
+    async def wait_synced(self, timeout: float = 5.0) -> None:
+        """Return once connected with no reload from REST in flight (after a reconnect or a
+        server restart); raises TimeoutError otherwise."""
+        await self.wait_until(lambda _store: self.connected, timeout)
+        task = self._resync_task
+        if task is not None and not task.done():
+            await asyncio.wait({task}, timeout=timeout)
+
     async def disconnect(self) -> None:
         """Drop the current `/event` connection, as a network blip would; the client then
         reconnects with `Last-Event-ID` after its reconnect delay (or at `resume()` when

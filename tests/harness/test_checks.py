@@ -159,3 +159,19 @@ def test_opening_another_session_is_not_a_fall_in_spend() -> None:
                            at(3, "child", "$0.05")]
 
     assert [a.checkpoints for a in monotonic(history)] == [(3,), (3,)]
+
+
+def test_a_value_behind_after_an_offline_checkpoint_is_frozen_not_stale() -> None:
+    from harness.checks import live_equals_reload
+    from harness.history import Checkpoint, History, Reading
+
+    def at(index: int, live: str | None, reload: str) -> Checkpoint:
+        reading = Reading(live=live, reload=reload, expected=reload)
+        return Checkpoint(index, index, "step", {"store": {"sidebar.cost": reading}})
+
+    history = History("s", "s.yaml", "none", ("store",))
+    history.checkpoints = [at(1, "$0.00", "$0.05"), at(2, None, "$0.09"), at(3, "$0.00", "$0.18")]
+
+    assert [(a.code, a.checkpoints) for a in live_equals_reload(history)] == [
+        ("FROZEN-UNTIL-RELOAD", (1, 3)),
+    ]

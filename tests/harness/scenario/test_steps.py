@@ -218,3 +218,27 @@ def test_a_step_billed_to_a_session_that_is_not_a_child_is_refused(tmp_path: Pat
     path.write_text(FAMILY.replace("parent: main", "parent: null"))
     with pytest.raises(ScenarioError, match="not a child session"):
         load_scenario(path)
+
+
+def test_deleting_a_session_shrinks_the_list_and_shows_the_list_readout(tmp_path: Path) -> None:
+    state = play("  - disconnect\n  - delete_session: other\n  - reconnect\n", tmp_path)
+
+    assert "list" in state.shows
+    assert state.display()["sessions.count"] == "1"
+    assert state.sessions["other"].deleted
+
+
+def test_the_open_session_cannot_be_deleted_nor_a_deleted_one_opened(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="is open; open another"):
+        load("  - delete_session: main\n", tmp_path)
+    with pytest.raises(ScenarioError, match="was deleted"):
+        load("  - delete_session: other\n  - open: other\n", tmp_path)
+
+
+def test_scenarios_without_deletions_or_subagents_show_no_optional_readouts(
+    tmp_path: Path,
+) -> None:
+    state = play("  - disconnect\n  - reconnect\n", tmp_path)
+
+    assert state.shows == frozenset()
+    assert "sessions.count" not in state.display()
