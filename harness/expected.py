@@ -294,6 +294,17 @@ class ExpectedState:
             shown["sessions.count"] = format_tokens(len(listed))
         return shown
 
+    def restart_server(self) -> None:
+        """A restart cuts every running turn at the step held at the gate: it is never billed,
+        and the agent never asks for the steps after it."""
+        for name, totals in self.sessions.items():
+            if len(totals.pending) > 1:
+                raise ScenarioArithmeticError(
+                    f"session {name!r} has {len(totals.pending)} model steps left; a restart cuts"
+                    " the turn at the one held at the gate, so write it as the turn's last"
+                )
+            totals.pending.clear()
+
     def delete_session(self, session: str) -> None:
         name = self.resolve(session)
         totals = self._idle(name, "delete_session")

@@ -137,10 +137,13 @@ class _Play:
     turns: dict[str, _Turn] = field(default_factory=dict)
     finished_steps: dict[str, set[str]] = field(default_factory=dict)
     released_last: int | None = None
+    shows: frozenset[str] = frozenset()
+    open_name: str | None = None
 
     # -- Actions -------------------------------------------------------------------------------
 
     async def open_session(self, session: str) -> None:
+        self.open_name = session
         for surface in self.surfaces:
             await surface.show(self._id(session))
 
@@ -219,6 +222,38 @@ class _Play:
     async def reconnect(self) -> None:
         for surface in self.surfaces:
             await _capability(surface, "reconnect")()
+
+    async def restart_server(self) -> None:
+        restart: Callable[[], Awaitable[None]] | None = getattr(self.target, "restart", None)
+        if restart is None:
+            raise TargetError("this target cannot restart its server in place")
+        await restart()
+        for turn in self.turns.values():
+            for index in turn.pending:
+                # The held step's request was cut with the old server; the gate still counts
+                # it, so it is released for the next turn's steps to pass.
+                await self.model.wait_abandoned(index, timeout=self.step_timeout)
+                self.model.release(1)
+        self.turns.clear()
+        # The runner's own view of /event ended with the old server; a new one keeps the
+        # history so far, which step and idle counts are taken against.
+        fresh = EventStream(self.target.info.base_url)
+        fresh.events = self.events.events
+        await self.events.close()
+        await fresh.start()
+        self.events = fresh
+
+    async def attach_client(self) -> None:
+        for surface in list(self.surfaces):
+            if surface.name not in SURFACE_FACTORIES:
+                continue  # already a second one
+            second = SURFACE_FACTORIES[surface.name]()
+            second.name = f"{surface.name}#2"
+            _show_optional(second, self.shows)
+            await second.attach(self.target.info)
+            if self.open_name is not None:
+                await second.show(self._id(self.open_name))
+            self.surfaces.append(second)
 
     async def delete_session(self, session: str) -> None:
         await self._call("DELETE", f"/session/{self._id(session)}")
@@ -441,15 +476,16 @@ async def run_scenario(
     running: RunningTarget | None = None
     http: httpx.AsyncClient | None = None
     events: EventStream | None = None
+    play: _Play | None = None
     try:
         base = await asyncio.to_thread(model_server.start)
         running = await target.start(_plan(loaded, mode, f"{base}/v1", workdir))
         http = httpx.AsyncClient(base_url=running.info.base_url, timeout=10.0)
         events = EventStream(running.info.base_url)
         await events.start()
-        play = _Play(loaded, model, running, http, events, opened, step_timeout)
-        await play.create_sessions()
         shows = ExpectedState.for_scenario(loaded.scenario).shows
+        play = _Play(loaded, model, running, http, events, opened, step_timeout, shows=shows)
+        await play.create_sessions()
         for name in chosen:
             surface = SURFACE_FACTORIES[name]()
             _show_optional(surface, shows)
@@ -459,6 +495,10 @@ async def run_scenario(
     except (FreshnessError, TimeoutError, httpx.HTTPError, OSError) as error:
         history.error = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
     finally:
+        if play is not None:
+            events = play.events  # a restart replaces the runner's stream
+        # Surfaces attached mid-run (a second client) are judged like the first ones.
+        history.surfaces = (*chosen, *(s.name for s in opened if s.name not in chosen))
         model.release_all()
         for surface in opened:
             with contextlib.suppress(Exception):
@@ -473,17 +513,7 @@ async def run_scenario(
         await asyncio.to_thread(model_server.stop)
     write_trace(history, workdir / "trace.jsonl")
     anomalies = check_history(history)
-    readouts = {
-        surface: set(history.readouts_on(surface)) or _declared(surface) for surface in chosen
-    }
-    verdict = judge(
-        loaded.name,
-        mode,
-        anomalies,
-        loaded.scenario.expectation(mode, target.name),
-        readouts,
-        error=history.error,
-    )
+    verdict = _verdict(loaded, mode, target.name, history, anomalies)
     return RunResult(
         loaded=loaded,
         mode=mode,
@@ -493,6 +523,23 @@ async def run_scenario(
         staleness=summarize_staleness(history),
         artifacts=workdir,
         seconds=time.monotonic() - started,
+    )
+
+
+def _verdict(
+    loaded: LoadedScenario, mode: RunMode, target: str, history: History, anomalies: list[Anomaly]
+) -> Verdict:
+    readouts = {
+        surface: set(history.readouts_on(surface)) or _declared(surface.split("#")[0])
+        for surface in history.surfaces
+    }
+    return judge(
+        loaded.name,
+        mode,
+        anomalies,
+        loaded.scenario.expectation(mode, target),
+        readouts,
+        error=history.error,
     )
 
 

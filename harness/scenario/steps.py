@@ -19,6 +19,7 @@ from harness.expected import ExpectedState, ScenarioArithmeticError
 __all__ = [
     "STEP_KINDS",
     "Actions",
+    "AttachClientStep",
     "BaseStep",
     "CheckStep",
     "CompactStep",
@@ -32,6 +33,7 @@ __all__ = [
     "ReloadStep",
     "RenameStep",
     "RepeatStep",
+    "RestartServerStep",
     "RevertStep",
     "Step",
     "StepStep",
@@ -93,6 +95,8 @@ class Actions(Protocol):
     async def disconnect(self) -> None: ...
     async def reconnect(self) -> None: ...
     async def delete_session(self, session: str) -> None: ...
+    async def restart_server(self) -> None: ...
+    async def attach_client(self) -> None: ...
     async def compact(self, session: str, summary: ModelStepSpec) -> None: ...
 
 
@@ -336,6 +340,31 @@ class DeleteSessionStep(BaseStep):
         return {"list"}
 
 
+class RestartServerStep(BaseStep):
+    """The agent server stops and starts again on the same port and data; a running turn is cut
+    at the step held at the gate. Surfaces must recover on their own, without a reload."""
+
+    kind = "restart_server"
+    restart_server: _NoArgs
+
+    def apply(self, state: ExpectedState) -> None:
+        state.restart_server()
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        await actions.restart_server()
+
+
+class AttachClientStep(BaseStep):
+    """A second instance of every surface attaches now (a second window) and opens the same
+    session; from here on it is read like the first and must show the same."""
+
+    kind = "attach_client"
+    attach_client: _NoArgs
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        await actions.attach_client()
+
+
 class RepeatArgs(_Strict):
     times: Annotated[int, Field(ge=1, le=1_000)]
     steps: Annotated[list[Step], Field(min_length=1, max_length=100)]
@@ -387,6 +416,8 @@ STEP_KINDS: tuple[type[BaseStep], ...] = (
     DisconnectStep,
     ReconnectStep,
     DeleteSessionStep,
+    RestartServerStep,
+    AttachClientStep,
 )
 
 

@@ -22,6 +22,14 @@ class RunningReference:
     async def stop(self) -> None:
         await asyncio.to_thread(self.server.stop)
 
+    async def restart(self) -> None:
+        """Stop the agent and start it again on the same port and data folder, as a person
+        restarts a server mid-turn: the turn is cut, what was stored stays."""
+        port = int(self.info.base_url.rsplit(":", 1)[1])
+        await asyncio.to_thread(self.server.stop)
+        self.server = EmbeddedServer(self.server.config.model_copy(update={"port": port}))
+        await asyncio.to_thread(self.server.start)
+
 
 class ReferenceTarget:
     name = "reference"

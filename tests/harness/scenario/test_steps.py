@@ -242,3 +242,27 @@ def test_scenarios_without_deletions_or_subagents_show_no_optional_readouts(
 
     assert state.shows == frozenset()
     assert "sessions.count" not in state.display()
+
+
+def test_a_restart_cuts_the_turn_at_the_held_step_which_is_never_billed(tmp_path: Path) -> None:
+    state = play(
+        """\
+  - prompt: {text: a, model_steps: [{usage: {input: 10000}}, {usage: {input: 90000}}]}
+  - step
+  - restart_server
+  - attach_client
+""",
+        tmp_path,
+    )
+
+    assert state.display()["sidebar.cost"] == "$0.03"
+    assert not state.turn_running("main")
+
+
+def test_a_restart_with_steps_beyond_the_held_one_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="write it as the turn's last"):
+        load(
+            "  - prompt: {text: a, model_steps: [{usage: {input: 1}, repeat: 3}]}\n"
+            "  - step\n  - restart_server\n",
+            tmp_path,
+        )
