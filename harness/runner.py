@@ -24,7 +24,7 @@ import httpx
 
 from harness.anomalies import Anomaly
 from harness.checks import check_history
-from harness.drivers.base import LiveValue, Surface
+from harness.drivers.base import LiveValue, Surface, TargetInfo
 from harness.drivers.event_stream import EventStream, is_idle, is_step_finish
 from harness.errors import FreshnessError, TargetError
 from harness.expected import ExpectedState
@@ -242,6 +242,32 @@ class _Play:
         await self.events.close()
         await fresh.start()
         self.events = fresh
+
+    async def external_write(
+        self, session: str, text: str, model_steps: Sequence[ModelStepSpec], model: str | None
+    ) -> None:
+        command: Callable[[str, str, str], list[str]] | None = getattr(
+            self.target, "oneshot_command", None
+        )
+        if command is None:
+            raise TargetError("this target has no one-shot command to write from another process")
+        self.model.extend(_model_step(spec) for spec in model_steps)
+        # Its steps stream as soon as asked: the other process is not what is being watched.
+        self.model.release(len(model_steps))
+        model_id = model or self.loaded.scenario.sessions[session].model
+        process = await asyncio.create_subprocess_exec(
+            *command(self._id(session), text, model_id),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            _, stderr = await asyncio.wait_for(process.communicate(), self.step_timeout * 2)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise TargetError("the one-shot run did not finish in time") from None
+        if process.returncode != 0:
+            raise TargetError(f"the one-shot run failed: {stderr.decode(errors='replace')}")
 
     async def attach_client(self) -> None:
         for surface in list(self.surfaces):
@@ -477,23 +503,26 @@ async def run_scenario(
     http: httpx.AsyncClient | None = None
     events: EventStream | None = None
     play: _Play | None = None
+    deadline: asyncio.Timeout | None = None
     try:
         base = await asyncio.to_thread(model_server.start)
         running = await target.start(_plan(loaded, mode, f"{base}/v1", workdir))
-        http = httpx.AsyncClient(base_url=running.info.base_url, timeout=10.0)
-        events = EventStream(running.info.base_url)
-        await events.start()
-        shows = ExpectedState.for_scenario(loaded.scenario).shows
-        play = _Play(loaded, model, running, http, events, opened, step_timeout, shows=shows)
-        await play.create_sessions()
-        for name in chosen:
-            surface = SURFACE_FACTORIES[name]()
-            _show_optional(surface, shows)
-            await surface.attach(running.info)
-            opened.append(surface)
-        await asyncio.wait_for(_play(play, history), run_timeout)
+        # The deadline covers everything asked of the started target, not only the steps: a
+        # target that accepts connections and never answers used to run past it on the
+        # event stream's and HTTP client's own timeouts. (Starting has its own limits; a
+        # real agent's first install may take minutes.)
+        async with asyncio.timeout(run_timeout) as deadline:
+            http = httpx.AsyncClient(base_url=running.info.base_url, timeout=10.0)
+            events = EventStream(running.info.base_url)
+            await events.start()
+            shows = ExpectedState.for_scenario(loaded.scenario).shows
+            play = _Play(loaded, model, running, http, events, opened, step_timeout,
+                         shows=shows)
+            await play.create_sessions()
+            await _attach_surfaces(chosen, shows, running.info, opened)
+            await _play(play, history)
     except (FreshnessError, TimeoutError, httpx.HTTPError, OSError) as error:
-        history.error = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        history.error = _run_error(error, deadline, run_timeout)
     finally:
         if play is not None:
             events = play.events  # a restart replaces the runner's stream
@@ -549,6 +578,23 @@ def _shown_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+async def _attach_surfaces(
+    chosen: Sequence[str], shows: frozenset[str], info: TargetInfo, opened: list[Surface]
+) -> None:
+    """Attaches each chosen surface; `opened` holds those attached so far, for the close."""
+    for name in chosen:
+        surface = SURFACE_FACTORIES[name]()
+        _show_optional(surface, shows)
+        await surface.attach(info)
+        opened.append(surface)
+
+
+def _run_error(error: BaseException, deadline: asyncio.Timeout | None, run_timeout: float) -> str:
+    if deadline is not None and deadline.expired():
+        return f"TimeoutError: the run passed its {run_timeout:g}s deadline"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 def _show_optional(surface: Surface, groups: frozenset[str]) -> None:

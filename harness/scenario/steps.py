@@ -25,6 +25,7 @@ __all__ = [
     "CompactStep",
     "DeleteSessionStep",
     "DisconnectStep",
+    "ExternalWriteStep",
     "FinishStep",
     "ModelStepSpec",
     "OpenStep",
@@ -96,6 +97,9 @@ class Actions(Protocol):
     async def reconnect(self) -> None: ...
     async def delete_session(self, session: str) -> None: ...
     async def restart_server(self) -> None: ...
+    async def external_write(
+        self, session: str, text: str, model_steps: Sequence[ModelStepSpec], model: str | None
+    ) -> None: ...
     async def attach_client(self) -> None: ...
     async def compact(self, session: str, summary: ModelStepSpec) -> None: ...
 
@@ -340,6 +344,34 @@ class DeleteSessionStep(BaseStep):
         return {"list"}
 
 
+class ExternalWriteStep(BaseStep):
+    """Another writer: a one-shot run in a process of its own adds a whole turn to the session
+    through the database, past the server, which announces nothing of it."""
+
+    kind = "external_write"
+    external_write: PromptArgs
+
+    def label(self) -> str:
+        return "external write"
+
+    def apply(self, state: ExpectedState) -> None:
+        args = self.external_write
+        busy = [name for name in state.sessions if state.turn_running(name)]
+        if busy:
+            raise ScenarioArithmeticError(
+                f"a turn is running in {busy[0]!r}; `finish` it before another process writes"
+            )
+        steps = args.expanded()
+        state.start_turn(args.session, [step.usage for step in steps], args.model)
+        state.finish(args.session)
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        args = self.external_write
+        await actions.external_write(
+            state.resolve(args.session), args.text, args.expanded(), args.model
+        )
+
+
 class RestartServerStep(BaseStep):
     """The agent server stops and starts again on the same port and data; a running turn is cut
     at the step held at the gate. Surfaces must recover on their own, without a reload."""
@@ -418,6 +450,7 @@ STEP_KINDS: tuple[type[BaseStep], ...] = (
     DeleteSessionStep,
     RestartServerStep,
     AttachClientStep,
+    ExternalWriteStep,
 )
 
 

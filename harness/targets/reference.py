@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import dataclass
+
+import yaml
 
 from harness.drivers.base import TargetInfo
 from harness.targets.base import TargetPlan
@@ -21,6 +24,20 @@ class RunningReference:
 
     async def stop(self) -> None:
         await asyncio.to_thread(self.server.stop)
+
+    def oneshot_command(self, session_id: str, text: str, model_id: str) -> list[str]:
+        """The command line of a one-shot run against this agent's data folder, in a process of
+        its own (`opencode run` without `--attach`): it writes, this server announces nothing."""
+        config_path = self.server.config.data_dir / "oneshot-config.yaml"
+        if not config_path.exists():
+            settings = self.server.config.model_dump(mode="json")
+            # A relative data folder would be read relative to the config file.
+            settings["data_dir"] = str(self.server.config.data_dir.resolve())
+            config_path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+        return [
+            sys.executable, "-m", "reference_app.server.oneshot", "--config", str(config_path),
+            "--session", session_id, "--model", model_id, text,
+        ]
 
     async def restart(self) -> None:
         """Stop the agent and start it again on the same port and data folder, as a person

@@ -266,3 +266,22 @@ def test_a_restart_with_steps_beyond_the_held_one_is_refused(tmp_path: Path) -> 
             "  - step\n  - restart_server\n",
             tmp_path,
         )
+
+
+def test_another_writer_adds_a_whole_turn_to_the_session(tmp_path: Path) -> None:
+    state = play(
+        "  - external_write: {text: a, model_steps: [{usage: {input: 10000}, repeat: 2}]}\n",
+        tmp_path,
+    )
+
+    assert state.display()["sidebar.cost"] == "$0.06"
+    assert not state.turn_running("main")
+
+
+def test_another_writer_waits_for_the_running_turn(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="before another process writes"):
+        load(
+            "  - prompt: {text: a, model_steps: [{usage: {input: 1}}]}\n"
+            "  - external_write: {session: other, text: b, model_steps: [{usage: {input: 1}}]}\n",
+            tmp_path,
+        )
