@@ -330,6 +330,10 @@ class Agent:
                     usage=item.usage, cost=step_cost(item.usage, model.price),
                     reason=item.reason, server_fix=self.config.server_fix,
                 )
+                # Let the event streams write the usage events before the turn runs tools and
+                # builds the next request: without this the events wait in the subscribers'
+                # queues for all of that synchronous work (several ms per step).
+                await asyncio.sleep(0)
                 return item
         raise ProviderError("the provider stream ended without a finish")
 
