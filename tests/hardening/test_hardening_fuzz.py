@@ -19,6 +19,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
+from schemathesis.core.result import Ok
 from schemathesis.generation.modes import GenerationMode
 
 from harness.model_server import ModelServer, ModelStep, ScriptedModel, Usage
@@ -76,6 +77,8 @@ def fuzz(base_url: str) -> tuple[Counter[tuple[str, str, int]], list[str], int]:
     seen: Counter[tuple[str, str, int]] = Counter()
     server_errors: list[str] = []
     for result in schema.get_all_operations():
+        # An operation the document describes wrongly is itself a failure worth seeing.
+        assert isinstance(result, Ok), result.err()
         operation = result.ok()
         if operation.path in SKIPPED_PATHS:
             continue

@@ -82,7 +82,7 @@ def test_the_server_process_binds_loopback_without_host(tmp_path: Path) -> None:
 
 def concrete_paths(document: dict[str, Any]) -> list[tuple[str, str]]:
     """(method, path) for every operation, path parameters filled with made-up ids."""
-    operations = []
+    operations: list[tuple[str, str]] = []
     for path, methods in document["paths"].items():
         concrete = re.sub(r"\{[^}]+\}", "ses_made_up", path)
         operations.extend((method.upper(), concrete) for method in methods)
