@@ -17,6 +17,7 @@ from harness.display import format_cost, format_tokens
 from harness.drivers.base import LiveValue, TargetInfo
 from harness.drivers.event_stream import EventStream, ReceivedEvent
 from harness.drivers.settle import quiet_for, wait_quiet
+from harness.drivers.tls import shared_ssl_context
 from harness.errors import TargetError
 
 __all__ = ["ProtocolSurface", "family_cost", "session_readouts"]
@@ -41,6 +42,11 @@ def session_readouts(info: dict[str, Any]) -> dict[str, str]:
         "session.tokens": format_tokens(total),
         "session.cost": format_cost(None if cost is None else float(cost)),
     }
+
+
+def _updated_at(info: dict[str, Any]) -> float:
+    stamp = (info.get("time") or {}).get("updated")
+    return float(stamp) if isinstance(stamp, int | float) else 0.0
 
 
 def family_cost(info: dict[str, Any], children: list[dict[str, Any]]) -> str:
@@ -76,7 +82,9 @@ class ProtocolSurface:
     async def attach(self, target: TargetInfo) -> None:
         self._quiet = quiet_for(target.extra, self._quiet)
         auth = httpx.BasicAuth("opencode", target.password) if target.password else None
-        self._http = httpx.AsyncClient(base_url=target.base_url, auth=auth, timeout=10.0)
+        self._http = httpx.AsyncClient(
+            base_url=target.base_url, auth=auth, timeout=10.0, verify=shared_ssl_context()
+        )
         self._target = target
         self._auth = auth
         await self._connect(resume_after=None)
@@ -141,6 +149,9 @@ class ProtocolSurface:
             return
         info = event.properties.get("info")
         if event.type in ("session.created", "session.updated") and isinstance(info, dict):
+            held = self._mirror.get(info["id"])
+            if held is not None and _updated_at(held) > _updated_at(info):
+                return  # a late event: the mirror already holds a newer row
             self._mirror[info["id"]] = info
         elif event.type == "session.deleted" and isinstance(info, dict):
             self._mirror.pop(info.get("id", ""), None)

@@ -71,6 +71,8 @@ class AgentSpec(_Strict):
 
     replay_buffer: Annotated[int, Field(ge=1, le=100_000)] | None = None
     """How many events the server keeps for Last-Event-ID replay: small forces a resync."""
+    event_faults: bool = False
+    """Turn on the agent's test-only event fault injector (`duplicate_event`, `delay_event`)."""
 
 
 class ExpectedAnomaly(_Strict):

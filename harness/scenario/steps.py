@@ -23,8 +23,10 @@ __all__ = [
     "BaseStep",
     "CheckStep",
     "CompactStep",
+    "DelayEventStep",
     "DeleteSessionStep",
     "DisconnectStep",
+    "DuplicateEventStep",
     "ExternalWriteStep",
     "FinishStep",
     "ModelStepSpec",
@@ -101,6 +103,7 @@ class Actions(Protocol):
         self, session: str, text: str, model_steps: Sequence[ModelStepSpec], model: str | None
     ) -> None: ...
     async def attach_client(self) -> None: ...
+    async def event_fault(self, fault: str, event_type: str) -> None: ...
     async def compact(self, session: str, summary: ModelStepSpec) -> None: ...
 
 
@@ -372,6 +375,38 @@ class ExternalWriteStep(BaseStep):
         )
 
 
+EventType = Annotated[str, Field(pattern=r"^[a-z]+(\.[a-z]+)+$", max_length=100)]
+
+
+class DuplicateEventStep(BaseStep):
+    """The agent delivers the next event of this type twice (needs `agent: {event_faults: true}`).
+    Nothing may be counted twice."""
+
+    kind = "duplicate_event"
+    duplicate_event: EventType
+
+    def label(self) -> str:
+        return f"duplicate {self.duplicate_event}"
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        await actions.event_fault("duplicate", self.duplicate_event)
+
+
+class DelayEventStep(BaseStep):
+    """The agent holds the next event of this type back and delivers it after the next one of
+    the same type for that session (needs `agent: {event_faults: true}`). The older one must not
+    overwrite the newer."""
+
+    kind = "delay_event"
+    delay_event: EventType
+
+    def label(self) -> str:
+        return f"delay {self.delay_event}"
+
+    async def run(self, actions: Actions, state: ExpectedState) -> None:
+        await actions.event_fault("delay", self.delay_event)
+
+
 class RestartServerStep(BaseStep):
     """The agent server stops and starts again on the same port and data; a running turn is cut
     at the step held at the gate. Surfaces must recover on their own, without a reload."""
@@ -451,6 +486,8 @@ STEP_KINDS: tuple[type[BaseStep], ...] = (
     RestartServerStep,
     AttachClientStep,
     ExternalWriteStep,
+    DuplicateEventStep,
+    DelayEventStep,
 )
 
 

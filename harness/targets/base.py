@@ -33,6 +33,8 @@ class TargetPlan:
     workdir: Path
     replay_buffer: int | None = None
     """Events the agent keeps for Last-Event-ID replay, when a scenario needs it small (resync)."""
+    event_faults: bool = False
+    """Whether the agent's test-only event fault injector is on."""
 
 
 class RunningTarget(Protocol):

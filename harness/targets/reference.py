@@ -72,6 +72,8 @@ class ReferenceTarget:
         )
         if plan.replay_buffer is not None:
             config = config.model_copy(update={"replay_buffer": plan.replay_buffer})
+        if plan.event_faults:
+            config = config.model_copy(update={"event_faults": True})
         return config
 
     async def start(self, plan: TargetPlan) -> RunningReference:

@@ -15,6 +15,7 @@ from .clock import now_ms
 from .config import AgentConfig
 from .db import Database
 from .errors import install_error_handlers
+from .faults import EventFaults
 from .providers import make_provider
 from .repo import Repository
 from .routes import router
@@ -43,6 +44,8 @@ def create_app(config: AgentConfig) -> FastAPI:
     life = database.start_life(now_ms())
     bus = Bus(replay_buffer=config.replay_buffer, subscriber_queue=config.subscriber_queue,
               first_seq=(life - 1) * EVENTS_PER_LIFE)
+    if config.event_faults:
+        bus.faults = EventFaults()
     provider = make_provider(config.provider)
     agent = Agent(config, repo, bus, provider)
 

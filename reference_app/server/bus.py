@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
+from .faults import EventFaults
 from .types import JSON
 
 __all__ = ["Bus", "BusEvent", "Subscription"]
@@ -81,22 +82,28 @@ class Bus:
         self._subscribers: set[Subscription] = set()
         self._subscriber_queue = subscriber_queue
         self._closed = False
+        self.faults: EventFaults | None = None
+        """Set only when the config's `event_faults` test switch is on."""
 
     @property
     def last_seq(self) -> int:
         with self._lock:
             return self._seq
 
-    def publish(self, payload: JSON) -> BusEvent:
+    def publish(self, payload: JSON) -> BusEvent | None:
+        """Publish one event; None when a test fault holds it back for later."""
         with self._lock:
-            self._seq += 1
-            event = BusEvent(self._seq, payload)
-            self._buffer.append(event)
-            for subscriber in list(self._subscribers):
-                if subscriber._pending >= subscriber._capacity:
-                    self._drop(subscriber, "overflow")
-                else:
-                    subscriber._offer(event)
+            delivered = self.faults.rewrite(payload) if self.faults is not None else [payload]
+            event = None
+            for item in delivered:
+                self._seq += 1
+                event = BusEvent(self._seq, item)
+                self._buffer.append(event)
+                for subscriber in list(self._subscribers):
+                    if subscriber._pending >= subscriber._capacity:
+                        self._drop(subscriber, "overflow")
+                    else:
+                        subscriber._offer(event)
             return event
 
     def subscribe(self, *, after: int | None = None) -> Subscription | None:

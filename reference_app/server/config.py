@@ -83,6 +83,9 @@ class AgentConfig(_Strict):
     password: str | None = None
     generate_titles: bool = False
     max_steps: int = Field(default=50, ge=1)
+    event_faults: bool = False
+    """Test switch: POST /_test/event_faults may then duplicate or delay the next event of a
+    type. Never on in a real deployment."""
 
     def model(self, model_id: str) -> ModelConfig | None:
         return next((model for model in self.models if model.id == model_id), None)

@@ -242,6 +242,27 @@ async def children(request: Request, sessionID: str) -> list[JSON]:
     return _repo(request).list_children(sessionID)
 
 
+class EventFaultBody(_Body):
+    duplicate: str | None = None
+    delay: str | None = None
+
+
+@router.post("/_test/event_faults", include_in_schema=False)
+async def event_faults(request: Request, body: EventFaultBody) -> Response:
+    """Arm a one-shot fault on the next event of a type; 404 unless the config's
+    `event_faults` test switch is on."""
+    faults = _bus(request).faults
+    if faults is None:
+        return JSONResponse({"name": "NotFoundError",
+                             "data": {"message": "event faults are off in this server"}},
+                            status_code=404)
+    if body.duplicate:
+        faults.duplicate(body.duplicate)
+    if body.delay:
+        faults.delay(body.delay)
+    return JSONResponse(True)
+
+
 def _busy(session_id: str, error: SessionBusy) -> JSONResponse:
     return JSONResponse({"_tag": "SessionBusyError", "sessionID": session_id,
                          "message": str(error)}, status_code=409)

@@ -285,3 +285,12 @@ def test_another_writer_waits_for_the_running_turn(tmp_path: Path) -> None:
             "  - external_write: {session: other, text: b, model_steps: [{usage: {input: 1}}]}\n",
             tmp_path,
         )
+
+
+def test_event_faults_change_no_arithmetic_and_name_a_real_event_type(tmp_path: Path) -> None:
+    state = play("  - duplicate_event: session.updated\n  - delay_event: message.updated\n",
+                 tmp_path)
+
+    assert state.display()["sidebar.cost"] == "$0.00"
+    with pytest.raises(ScenarioError):
+        load("  - delay_event: not an event\n", tmp_path)
