@@ -91,6 +91,14 @@ def _run(args: argparse.Namespace) -> int:
     from harness.session import run_matrix
     from harness.targets.registry import make_target
 
+    # Scenarios first: a bad file is found without importing any target (the reference
+    # agent's server alone takes seconds to import).
+    paths = args.paths or DEFAULT_PATHS
+    scenarios = load_scenarios(paths)
+    if not scenarios:
+        # Named like every other bad input (`path:line: message`), so an editor or CI log
+        # links it; the folder searched is the place to fix.
+        raise ScenarioError(paths[0], 1, "no scenario files found here (looked for *.yaml)")
     # An unknown name is bad input: fail before anything starts.
     target = make_target(args.target)
     modes: list[RunMode]
@@ -102,12 +110,6 @@ def _run(args: argparse.Namespace) -> int:
         )
     else:
         modes = [SHIPPED]
-    paths = args.paths or DEFAULT_PATHS
-    scenarios = load_scenarios(paths)
-    if not scenarios:
-        # Named like every other bad input (`path:line: message`), so an editor or CI log
-        # links it; the folder searched is the place to fix.
-        raise ScenarioError(paths[0], 1, "no scenario files found here (looked for *.yaml)")
     run_id = time.strftime("%Y%m%d-%H%M%S")
     runs_dir: Path = args.runs_dir / run_id
     console = Console()
