@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from httpx_sse import aconnect_sse
 
+from harness.drivers.tls import shared_ssl_context
 from harness.errors import TargetError
 
 __all__ = ["EventStream", "ReceivedEvent"]
@@ -41,7 +42,9 @@ class EventStream:
         self.base_url = base_url
         self.last_id = last_event_id
         """The SSE id of the last message received (or the one to resume after)."""
-        self._client = httpx.AsyncClient(base_url=base_url, auth=auth, timeout=None)
+        self._client = httpx.AsyncClient(
+            base_url=base_url, auth=auth, timeout=None, verify=shared_ssl_context()
+        )
         self.events: list[ReceivedEvent] = []
         self._listeners: list[Listener] = []
         self._changed = asyncio.Condition()

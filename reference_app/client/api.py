@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from ..tls import shared_ssl_context
 from .store import JSONObject
 
 __all__ = ["AgentApi", "ApiError", "AuthLike"]
@@ -61,7 +62,8 @@ class AgentApi:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, auth=auth, timeout=timeout, transport=transport
+            base_url=self.base_url, auth=auth, timeout=timeout, transport=transport,
+            verify=shared_ssl_context(),
         )
 
     async def __aenter__(self) -> AgentApi:

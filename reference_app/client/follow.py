@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 from httpx_sse import ServerSentEvent, SSEError, aconnect_sse
 
+from ..tls import shared_ssl_context
 from .api import AgentApi, ApiError, AuthLike
 from .store import ClientStore, UnknownSessionError
 
@@ -116,7 +117,8 @@ class Client:
         self._synced = asyncio.Event()
         # No read timeout: a quiet stream is normal between turns.
         self._stream_http = httpx.AsyncClient(
-            base_url=self.base_url, auth=self._auth, timeout=httpx.Timeout(10.0, read=None)
+            base_url=self.base_url, auth=self._auth, timeout=httpx.Timeout(10.0, read=None),
+            verify=shared_ssl_context(),
         )
         self._follow_task = asyncio.create_task(self._follow(), name=f"follow {self.base_url}")
         try:

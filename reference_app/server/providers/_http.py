@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
+from ...tls import shared_ssl_context
 from ..types import JSON
 from .base import ProviderError
 
@@ -71,4 +72,5 @@ async def post_sse(
 def make_client(timeout: float) -> httpx.AsyncClient:
     # A read timeout bounds the silence between two chunks, not the whole step, which a
     # gated scripted model may legitimately hold for long.
-    return httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+    return httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+                             verify=shared_ssl_context())
