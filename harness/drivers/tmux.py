@@ -55,10 +55,17 @@ def tmux_executable() -> str:
     return found
 
 
+# Variables that describe the harness's own terminal, not the pane. COLUMNS/LINES win over the
+# tty's size in shutil.get_terminal_size(), so a harness run under pytest-xdist (which sets them
+# to 80x24) would make a program draw 80x24 inside a 160x45 pane. TMUX would make tmux think it
+# is nested in a person's session.
+_NOT_THE_PANES = ("COLUMNS", "LINES", "TMUX", "TMUX_PANE")
+
+
 def _utf8_environment() -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if k not in _NOT_THE_PANES}
     # tmux decides whether cells hold UTF-8 from the locale of the client that starts it;
     # without one, box drawing and "—" come back from capture-pane as underscores.
-    environment = dict(os.environ)
     locale = environment.get("LC_ALL") or environment.get("LC_CTYPE") or environment.get("LANG")
     if not locale or "utf" not in locale.lower().replace("-", ""):
         environment["LC_ALL"] = "C.UTF-8"

@@ -156,7 +156,7 @@ async def test_reference_tui_as_a_subprocess_live_reload_and_fresh_copy(agent: A
         await surface.show(session)
         await surface.settle()
         before = await surface.read_live()
-        assert before["sidebar.cost"].shown == "$0.00"
+        assert before["sidebar.cost"].shown == "$0.00", await surface.screen()
         assert before["sidebar.percent"].shown == "—"
 
         first = await agent.prompt(session)
@@ -215,3 +215,21 @@ async def test_same_verdict_and_values_as_the_store_on_the_shipped_scenario(
             assert (terminal[name].live, terminal[name].reload) == (reading.live, reading.reload), (
                 f"checkpoint {checkpoint.index} ({checkpoint.label}): {name}"
             )
+
+
+@pytest.mark.usefixtures("needs_tmux")
+async def test_the_program_sees_the_pane_size_not_the_harness_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # pytest-xdist workers carry COLUMNS=80 LINES=24; a program that inherited them drew an
+    # 80x24 screen inside the 160x45 pane and no sidebar regex matched.
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LINES", "24")
+    tmux = Tmux()
+    size = "import shutil, time; print('size', *shutil.get_terminal_size(), flush=True); time.sleep(30)"
+    await tmux.new_session("echo", [sys.executable, "-c", size], size=(160, 45))
+    try:
+        await _until(lambda: _contains(tmux, "size"), "the program to print its size")
+        assert "size 160 45" in await tmux.capture("echo")
+    finally:
+        await tmux.kill_server()
