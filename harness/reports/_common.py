@@ -189,9 +189,10 @@ def staleness_over(results: Sequence[RunResult]) -> list[Staleness]:
 
 
 def modes_in(results: Iterable[RunResult]) -> list[str]:
-    # The four fix modes are always columns, so a mode that was not run shows as a gap.
+    # Only the modes that ran: a real agent's single "shipped" column must not sit beside four
+    # empty fix-mode columns, and a narrow terminal needs the room for scenario names.
     seen = {str(r.mode) for r in results}
-    return [*FIX_MODES, *sorted(seen - set(FIX_MODES))]
+    return [mode for mode in FIX_MODES if mode in seen] + sorted(seen - set(FIX_MODES))
 
 
 @dataclass(frozen=True)

@@ -64,12 +64,11 @@ def render_matrix(results: Sequence[RunResult]) -> Table:
     """Scenarios down, fix modes across; each cell names every surface with its status."""
     modes = modes_in(results)
     table = Table(title="Freshness: scenarios x fix modes", show_lines=True, title_justify="left")
-    table.add_column("scenario", overflow="fold")
+    table.add_column("scenario", overflow="fold", min_width=24)
     for mode in modes:
         table.add_column(f"mode={mode}", no_wrap=True)
     for row in matrix_rows(results):
         label = Text(row.name, style="bold")
-        label.append(f"\n{row.path}", style="dim")
         cells = [
             _cell(row.by_mode[mode]) if mode in row.by_mode else Text("-", style="dim")
             for mode in modes
