@@ -12,6 +12,7 @@ that subscribed.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ __all__ = ["Bus", "BusEvent", "Subscription"]
 class BusEvent:
     seq: int
     payload: JSON
+    data: str
+    """The payload as JSON, written at publish time. The agent keeps mutating the dicts it
+    publishes (a text part grows with every delta); a subscriber that serialized later would
+    send the grown text and then the delta again."""
 
 
 # What a subscription's queue carries besides events: "closed" when the bus shuts down,
@@ -97,7 +102,7 @@ class Bus:
             event = None
             for item in delivered:
                 self._seq += 1
-                event = BusEvent(self._seq, item)
+                event = BusEvent(self._seq, item, json.dumps(item, separators=(",", ":")))
                 self._buffer.append(event)
                 for subscriber in list(self._subscribers):
                     if subscriber._pending >= subscriber._capacity:

@@ -26,6 +26,10 @@ def _message(seq: int, payload: JSON) -> ServerSentEvent:
     return ServerSentEvent(data=json.dumps(payload, separators=(",", ":")), id=str(seq))
 
 
+def _sse(event: BusEvent) -> ServerSentEvent:
+    return ServerSentEvent(data=event.data, id=str(event.seq))
+
+
 async def event_stream(bus: Bus, last_event_id: int | None) -> AsyncIterator[ServerSentEvent]:
     subscription = bus.subscribe(after=last_event_id)
     resync = subscription is None
@@ -39,11 +43,11 @@ async def event_stream(bus: Bus, last_event_id: int | None) -> AsyncIterator[Ser
             yield _message(subscription.position, events.server_resync(
                 f"events after {last_event_id} are no longer buffered; reload the sessions"))
         for event in subscription.backlog:
-            yield _message(event.seq, event.payload)
+            yield _sse(event)
         while True:
             item = await subscription.next()
             if isinstance(item, BusEvent):
-                yield _message(item.seq, item.payload)
+                yield _sse(item)
                 continue
             if item == "overflow":
                 yield _message(bus.last_seq, events.server_resync(

@@ -133,3 +133,19 @@ async def test_a_stream_that_falls_behind_sends_resync_and_ends() -> None:
         bus.publish(payload(n))
     rest = [json.loads(str(message.data))["type"] async for message in stream]
     assert rest == ["test", "test", "server.resync"]
+
+
+async def test_an_event_is_what_the_payload_was_when_published() -> None:
+    # The agent grows a text part in place after publishing it; a subscriber must still send
+    # the part as it was, or the first delta shows twice ("Let Let me look...").
+    bus = Bus(replay_buffer=10, subscriber_queue=10)
+    part = {"id": "prt_1", "text": ""}
+    bus.publish({"type": "message.part.updated", "properties": {"part": part}})
+    part["text"] += "Let "
+
+    stream = event_stream(bus, last_event_id=0)
+    await anext(stream)  # server.connected
+    replayed = await anext(stream)
+    await stream.aclose()
+
+    assert json.loads(replayed.data)["properties"]["part"]["text"] == ""
