@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="list scenarios and what each mode must give")
     listing.add_argument("paths", nargs="*", type=Path)
 
+    tui = commands.add_parser(
+        "tui", help="the reference terminal UI on a running agent (see `freshness serve`)",
+        add_help=False,
+    )
+    tui.add_argument("tui_args", nargs=argparse.REMAINDER)
+
     serve = commands.add_parser("serve", help="start the reference agent and a scripted model")
     serve.add_argument("--port", type=int, default=4096)
     serve.add_argument("--model-port", type=int, default=0)
@@ -167,8 +173,18 @@ def _serve(args: argparse.Namespace) -> int:
     )
 
 
+def _tui(argv: list[str]) -> int:
+    from reference_app.tui.__main__ import main as tui_main
+
+    return int(tui_main(argv) or 0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["tui"]:
+        # The TUI owns its flags (and its --help); argparse cannot pass a leading option through.
+        return _tui(words[1:])
+    args = _parser().parse_args(words)
     try:
         if args.command == "run":
             return _run(args)
@@ -176,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list(args)
         if args.command == "schema":
             return _schema()
+        if args.command == "tui":
+            return _tui(args.tui_args)
         return _serve(args)
     except FreshnessError as error:
         print(f"freshness: {error}", file=sys.stderr)
