@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 import uuid
 from collections import deque
@@ -585,7 +586,33 @@ async def _stop_servers(running: RunningTarget | None, model_server: ModelServer
             with contextlib.suppress(Exception):
                 await running.stop()
 
-    await asyncio.gather(stop_target(), asyncio.to_thread(model_server.stop))
+    await asyncio.gather(stop_target(), _in_own_thread(model_server.stop, "model-server-stop"))
+
+
+async def _in_own_thread(work: Callable[[], object], name: str) -> None:
+    """`work()` in a thread that ends with it. Not the loop's executor: a second stop running
+    beside the target's would make the executor keep a second idle thread for the loop's life."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if done.done():  # the waiter was cancelled meanwhile
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # handed to the awaiting coroutine
+            loop.call_soon_threadsafe(settle, error)
+        else:
+            loop.call_soon_threadsafe(settle, None)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    await done
 
 
 def _shown_path(path: Path) -> str:

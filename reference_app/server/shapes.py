@@ -69,7 +69,8 @@ def message_info(row: MessageRow | Row[Any]) -> JSON:
     return info
 
 
-def part_info(row: PartRow) -> JSON:
+def part_info(row: PartRow | Row[Any]) -> JSON:
+    """From an ORM row or a Core row of the part table (they share attribute names)."""
     return {
         "id": row.id,
         "sessionID": row.session_id,
