@@ -6,7 +6,9 @@ an oracle that shares the implementation under test cannot see that implementati
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 __all__ = [
     "NO_VALUE",
@@ -21,6 +23,9 @@ __all__ = [
 UNKNOWN = "unknown"
 NO_VALUE = "—"
 """Shown where a readout has nothing to go on yet (a percent before any model is known)."""
+_CENT = Decimal("0.01")
+_WIDE = Context(prec=400)
+"""Enough digits to hold any finite float to the cent."""
 _COST = re.compile(r"^\$(?P<amount>[0-9][0-9,]*(?:\.[0-9]+)?)$")
 
 
@@ -36,7 +41,12 @@ def format_percent(tokens: int, context_limit: int) -> str:
 def format_cost(cost: float | None) -> str:
     if cost is None:
         return UNKNOWN
-    return f"${cost:,.2f}"
+    if not math.isfinite(cost):
+        return f"${cost:,.2f}"
+    # Half up on the amount's decimal digits (its shortest repr), as a person rounds $0.125 on
+    # paper: formatting the binary value directly gives "$0.12" there, and "$0.01" for 0.015.
+    cents = Decimal(repr(cost)).quantize(_CENT, rounding=ROUND_HALF_UP, context=_WIDE)
+    return f"${cents:,.2f}"
 
 
 def parse_cost(shown: str) -> float | None:
