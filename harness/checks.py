@@ -7,7 +7,6 @@ all and folds the symptoms under their cause (see :func:`harness.anomalies.fold_
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from itertools import pairwise
 
 from harness.anomalies import (
     DISAGREE,
@@ -67,9 +66,13 @@ def live_equals_reload(history: History) -> list[Anomaly]:
             ]
             by_code: dict[str, list[int]] = {}
             for run in _runs(behind):
-                start = max(run[0] - 1, 0)
                 # A checkpoint where the surface showed nothing (offline, unreadable) is not a
-                # move: only values it did show tell frozen from stale.
+                # move: only values it did show tell frozen from stale, so the stretch is
+                # compared with the last value shown before it, past any such checkpoints.
+                start = next(
+                    (p for p in range(run[0] - 1, -1, -1) if series[p][1].live is not None),
+                    run[0],
+                )
                 shown = {series[p][1].live for p in range(start, run[-1] + 1)} - {None}
                 code = FROZEN if len(shown) == 1 else STALE
                 by_code.setdefault(code, []).extend(series[p][0].index for p in run)
@@ -123,15 +126,19 @@ def monotonic(history: History) -> list[Anomaly]:
                 continue
             series = history.series(surface, readout)
             for field in ("live", "reload"):
-                # Opening another session shows another total: that is a switch, not a fall.
-                fell = [
-                    after.index
-                    for (before, a), (after, b) in pairwise(series)
-                    if before.session == after.session
-                    and (x := _amount(readout, getattr(a, field))) is not None
-                    and (y := _amount(readout, getattr(b, field))) is not None
-                    and y < x
-                ]
+                # Each amount is held against the last one shown for the same session: opening
+                # another session shows another total (a switch, not a fall), and a checkpoint
+                # with no amount (unreadable, offline, "unknown") hides no fall across it.
+                last: dict[str | None, float] = {}
+                fell: list[int] = []
+                for checkpoint, reading in series:
+                    amount = _amount(readout, getattr(reading, field))
+                    if amount is None:
+                        continue
+                    before = last.get(checkpoint.session)
+                    if before is not None and amount < before:
+                        fell.append(checkpoint.index)
+                    last[checkpoint.session] = amount
                 if fell:
                     found.append(
                         Anomaly(
