@@ -26,7 +26,7 @@ import httpx
 from harness.anomalies import Anomaly
 from harness.checks import check_history
 from harness.drivers.base import LiveValue, Surface, TargetInfo
-from harness.drivers.event_stream import EventStream, is_idle, is_step_finish
+from harness.drivers.event_stream import EventStream, ReceivedEvent, is_idle, is_step_finish
 from harness.drivers.tls import shared_ssl_context
 from harness.errors import FreshnessError, TargetError
 from harness.expected import ExpectedState
@@ -124,6 +124,37 @@ class _Turn:
     idle_before: int
 
 
+class _FinishIndex:
+    """Step-finish part ids per session and child sessions per parent, kept up to date from
+    the events received so far. The runner asks after every event while it waits for a step;
+    rescanning the whole history each time cost O(events) per event, on the same loop that
+    timestamps the protocol surface's events."""
+
+    def __init__(self) -> None:
+        self._reset(None)
+
+    def _reset(self, source: list[ReceivedEvent] | None) -> None:
+        self._source = source
+        self._seen = 0
+        self._finishes: dict[str, set[str]] = {}
+        self._children: dict[str, set[str]] = {}
+
+    def family_finishes(self, events: list[ReceivedEvent], session_id: str) -> set[str]:
+        if events is not self._source:  # a different history: index it from the start
+            self._reset(events)
+        for event in events[self._seen :]:
+            info = event.properties.get("info") or {}
+            if event.type == "session.created" and info.get("parentID") is not None:
+                self._children.setdefault(str(info["parentID"]), set()).add(str(info.get("id")))
+            owner = (event.properties.get("part") or {}).get("sessionID")
+            if owner is not None and is_step_finish(owner)(event):
+                part_id = str(event.properties["part"].get("id"))
+                self._finishes.setdefault(owner, set()).add(part_id)
+        self._seen = len(events)
+        family = {session_id} | self._children.get(session_id, set())
+        return set().union(*(self._finishes.get(member, set()) for member in family))
+
+
 @dataclass
 class _Play:
     """One run in progress: the live parts and the bookkeeping the steps need."""
@@ -141,6 +172,7 @@ class _Play:
     released_last: int | None = None
     shows: frozenset[str] = frozenset()
     open_name: str | None = None
+    finish_index: _FinishIndex = field(default_factory=_FinishIndex)
 
     # -- Actions -------------------------------------------------------------------------------
 
@@ -352,18 +384,7 @@ class _Play:
 
     def _step_finishes(self, session_id: str) -> set[str]:
         # A turn's steps include its subagents': they run inside the parent's tool call.
-        family = {session_id} | {
-            str((event.properties.get("info") or {}).get("id"))
-            for event in self.events.events
-            if event.type == "session.created"
-            and (event.properties.get("info") or {}).get("parentID") == session_id
-        }
-        matchers = [is_step_finish(member) for member in family]
-        return {
-            str(event.properties["part"].get("id"))
-            for event in self.events.events
-            if any(match(event) for match in matchers)
-        }
+        return self.finish_index.family_finishes(self.events.events, session_id)
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         try:
