@@ -66,8 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     fresh.add_argument(
         "--targets",
         type=_csv,
-        default=["reference", "opencode"],
-        help="reference and/or opencode (protocol surface; skipped when not installed)",
+        default=["reference", "reference-process", "opencode"],
+        help="reference (embedded, as `freshness run` has it), reference-process (its own "
+        "process; store and protocol) and opencode (protocol; skipped when not installed)",
     )
     load = parser.add_argument_group("load")
     load.add_argument("--load-seconds", type=float, default=20.0, help="load duration (20)")
@@ -116,6 +117,7 @@ async def _freshness(args: argparse.Namespace, runs_dir: Path, console: Console)
         measure_freshness,
         opencode_installed,
     )
+    from bench.process_target import ReferenceProcessTarget
     from bench.scenario import write_many_steps
     from harness.targets.base import Target
     from harness.targets.registry import make_target
@@ -129,6 +131,8 @@ async def _freshness(args: argparse.Namespace, runs_dir: Path, console: Console)
     plan: list[tuple[str, str]] = [
         ("reference", s) for s in args.surfaces if "reference" in args.targets
     ]
+    if "reference-process" in args.targets:
+        plan += [("reference-process", s) for s in ("store", "protocol") if s in args.surfaces]
     if "opencode" in args.targets:
         if opencode_installed():
             plan.append(("opencode", "protocol"))
@@ -142,6 +146,8 @@ async def _freshness(args: argparse.Namespace, runs_dir: Path, console: Console)
         console.print(f"  freshness: {target_name} / {surface} ...", highlight=False)
 
         def factory(name: str = target_name) -> Target:
+            if name == "reference-process":
+                return ReferenceProcessTarget()
             return make_target(name)
 
         results.append(
