@@ -2,8 +2,9 @@
 
 The program runs in a private tmux server (:mod:`harness.drivers.tmux`) at a fixed size; its
 readouts are found on the captured screen by the regexes of a :class:`TerminalProfile` (data, not
-code: :mod:`harness.drivers.terminal_profile`). The default profile runs the reference TUI as a
-real subprocess (``python -m reference_app.tui``); a real agent plugs in with a profile of its own.
+code: :mod:`harness.drivers.terminal_profile`). Unless one is given, the profile is the target's
+(:func:`harness.drivers.terminal_profiles.profile_for`): the reference TUI as a real subprocess
+(``python -m reference_app.tui``), or a real agent's own TUI attached to its server.
 
 - live: one tmux session ("live") started on the open session with the profile's session args.
 - reload: the program in that pane is killed and started again with the same arguments (tmux
@@ -35,6 +36,7 @@ from harness.drivers.terminal_profile import (
     render_command,
     render_env,
 )
+from harness.drivers.terminal_profiles import profile_for
 from harness.drivers.tmux import Tmux, TmuxError
 from harness.errors import TargetError
 
@@ -74,12 +76,16 @@ class TerminalSurface:
 
     def __init__(
         self,
-        profile: TerminalProfile = REFERENCE_TUI_PROFILE,
+        profile: TerminalProfile | None = None,
         *,
         poll_interval: float = 0.02,
     ) -> None:
-        self.profile = profile
-        self.readouts: tuple[str, ...] = tuple(profile.readouts)
+        # Without a profile, attach() picks the one for the target (a real agent's own TUI);
+        # until then the readouts are the reference TUI's, which is what the runner lists for
+        # a terminal surface that never attached.
+        self._chosen = profile
+        self.profile = profile or REFERENCE_TUI_PROFILE
+        self.readouts: tuple[str, ...] = tuple(self.profile.readouts)
         self._poll_interval = poll_interval
         self._target: TargetInfo | None = None
         self._session: str | None = None
@@ -198,6 +204,9 @@ class TerminalSurface:
 
     async def attach(self, target: TargetInfo) -> None:
         self._target = target
+        if self._chosen is None:
+            self.profile = profile_for(target)
+            self.readouts = tuple(self.profile.readouts)
         self._tmux = Tmux()
 
     async def show(self, session_id: str) -> None:
