@@ -158,7 +158,9 @@ class ExpectedState:
             raise ScenarioArithmeticError(f"unknown session {session!r}; known: {known}")
         return session
 
-    def open_session(self, session: str) -> None:
+    def existing(self, session: str | None) -> str:
+        """The session's name, when it exists on the agent here (not deleted, not a subagent's
+        that has not started yet)."""
         name = self.resolve(session)
         if self.sessions[name].deleted:
             raise ScenarioArithmeticError(f"session {name!r} was deleted")
@@ -167,7 +169,10 @@ class ExpectedState:
                 f"session {name!r} is a subagent's and does not exist until its parent's turn"
                 " has run one of its steps"
             )
-        self.opened = name
+        return name
+
+    def open_session(self, session: str) -> None:
+        self.opened = self.existing(session)
 
     def family_cost(self, session: str) -> float | None:
         """A session's spend plus its child sessions', each counted once; unknown absorbs."""
@@ -186,7 +191,7 @@ class ExpectedState:
     ) -> None:
         """A prompt's model steps, on the session's model or on ``model`` for this turn only;
         ``owners`` names, step by step, the child session a subagent's step is billed to."""
-        name = self.resolve(session)
+        name = self.existing(session)
         totals = self.sessions[name]
         if totals.pending:
             raise ScenarioArithmeticError(

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.anomalies import ANOMALY_CODES
+from harness.readouts import READOUTS, expand_patterns
 from harness.scenario.steps import Step
 
 __all__ = [
@@ -105,13 +106,27 @@ class ExpectedAnomaly(_Strict):
             raise ValueError(f"unknown anomaly code {code!r}; known: {', '.join(ANOMALY_CODES)}")
         return code
 
+    @field_validator("readouts")
+    @classmethod
+    def _names_readouts(cls, readouts: tuple[str, ...]) -> tuple[str, ...]:
+        # A pattern naming no readout requires nothing: a typo would turn MISSED into PASS.
+        for pattern in readouts:
+            if not expand_patterns((pattern,), set(READOUTS)):
+                known = ", ".join(sorted(READOUTS))
+                raise ValueError(f"{pattern!r} names no readout; known readouts: {known}")
+        return readouts
+
     @field_validator("surfaces")
     @classmethod
     def _known_surfaces(cls, surfaces: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        for surface in surfaces or ():
-            if surface not in SURFACES:
-                raise ValueError(f"unknown surface {surface!r}; known: {', '.join(SURFACES)}")
-        return surfaces
+        return _known_surfaces(surfaces)
+
+
+def _known_surfaces(surfaces: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    for surface in surfaces or ():
+        if surface not in SURFACES:
+            raise ValueError(f"unknown surface {surface!r}; known: {', '.join(SURFACES)}")
+    return surfaces
 
 
 Expectation = Literal["pass"] | list[ExpectedAnomaly]
@@ -132,6 +147,13 @@ class Scenario(_Strict):
     expect_targets: dict[str, Expectation] = Field(default_factory=dict)
     """What real agents do today, by target name (``opencode``, ``kilo``): they have no fix
     switches, so each runs once, as shipped. A target not named here is expected to pass."""
+
+    @field_validator("surfaces")
+    @classmethod
+    def _known_scenario_surfaces(cls, surfaces: tuple[str, ...]) -> tuple[str, ...]:
+        # A misspelt name would make every run skip the scenario, and a skip reads as a pass.
+        _known_surfaces(surfaces)
+        return surfaces
 
     def reference_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
         """Names that point nowhere, each with where in the document it was written."""

@@ -246,6 +246,10 @@ class RenameStep(BaseStep):
             return {"rename": {"title": raw["rename"]}}
         return raw
 
+    def apply(self, state: ExpectedState) -> None:
+        # Nothing to add up; the session must exist, or the run would fail only when it got here.
+        state.existing(self.rename.session)
+
     async def run(self, actions: Actions, state: ExpectedState) -> None:
         await actions.rename(state.resolve(self.rename.session), self.rename.title)
 
@@ -257,6 +261,7 @@ class CheckStep(BaseStep):
     check: Annotated[dict[str, Annotated[str, Field(max_length=100)]], Field(min_length=1)]
 
     def apply(self, state: ExpectedState) -> None:
+        state.resolve(None)  # no readout shows anything before a session is open
         expected = state.display()
         for name, shown in self.check.items():
             if name not in expected:
