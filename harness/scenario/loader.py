@@ -17,6 +17,10 @@ from harness.scenario.yaml_lines import LineMap, load_yaml_with_lines
 __all__ = ["LoadedScenario", "discover", "load_scenario", "load_scenarios"]
 
 SCENARIO_GLOB = "*.yaml"
+MAX_EXPANDED_STEPS = 100_000
+"""Steps and model steps of one scenario, every `repeat` multiplied out. Nested repeats multiply
+(1000 x 1000 x 1000 is within each field's bound): the dry run below would take hours, and a run
+that long proves nothing a shorter one does not."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,17 @@ def load_scenario(path: Path, text: str | None = None) -> LoadedScenario:
     step_lines = tuple(
         loaded.lines.line_of(("steps", index)) for index in range(len(scenario.steps))
     )
+    expanded = 0
+    for index, step in enumerate(scenario.steps):
+        expanded += step.size()
+        if expanded > MAX_EXPANDED_STEPS:
+            raise ScenarioError(
+                path,
+                step_lines[index],
+                f"steps[{index}] {step.kind}: with every `repeat` multiplied out the scenario"
+                f" passes {MAX_EXPANDED_STEPS:,} steps and model steps here; repeat less",
+                _source_line(loaded.text, step_lines[index]),
+            )
     state = ExpectedState.for_scenario(scenario)
     for index, step in enumerate(scenario.steps):
         try:

@@ -133,6 +133,11 @@ class BaseStep(_Strict):
         """Optional readout groups a scenario with this step must show (see ExpectedState)."""
         return set()
 
+    def size(self) -> int:
+        """How many things this step asks of the target: itself and each model step it streams,
+        with every `repeat` multiplied out (the loader bounds a scenario's total)."""
+        return 1
+
 
 class _SessionArgs(_Strict):
     session: str | None = None
@@ -163,6 +168,9 @@ class PromptArgs(_SessionArgs):
         """The model steps as the model streams them, each `repeat` written out."""
         return [step for step in self.model_steps for _ in range(step.repeat)]
 
+    def size(self) -> int:
+        return 1 + sum(step.repeat for step in self.model_steps)
+
 
 class PromptStep(BaseStep):
     kind = "prompt"
@@ -170,6 +178,9 @@ class PromptStep(BaseStep):
 
     def label(self) -> str:
         return "prompt"
+
+    def size(self) -> int:
+        return self.prompt.size()
 
     def apply(self, state: ExpectedState) -> None:
         state.start_turn(
@@ -362,6 +373,9 @@ class ExternalWriteStep(BaseStep):
     def label(self) -> str:
         return "external write"
 
+    def size(self) -> int:
+        return self.external_write.size()
+
     def apply(self, state: ExpectedState) -> None:
         args = self.external_write
         busy = [name for name in state.sessions if state.turn_running(name)]
@@ -458,6 +472,9 @@ class RepeatStep(BaseStep):
 
     def shows(self) -> set[str]:
         return set().union(*(step.shows() for step in self.repeat.steps))
+
+    def size(self) -> int:
+        return self.repeat.times * sum(step.size() for step in self.repeat.steps)
 
     def apply(self, state: ExpectedState) -> None:
         for _ in range(self.repeat.times):

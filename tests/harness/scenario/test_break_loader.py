@@ -124,3 +124,32 @@ def test_glob_patterns_that_name_readouts_still_load(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     load_scenario(path)
+
+
+def test_nested_repeats_that_multiply_past_any_useful_run_are_refused_quickly(
+    tmp_path: Path,
+) -> None:
+    # 1000 x 1000 x 1000 reloads: the dry run at load took hours instead of failing.
+    import time
+
+    inner = "{repeat: {times: 1000, steps: [reload]}}"
+    middle = f"{{repeat: {{times: 1000, steps: [{inner}]}}}}"
+    started = time.monotonic()
+    error = error_for(
+        tmp_path, f"  - open: main\n  - repeat: {{times: 1000, steps: [{middle}]}}"
+    )
+
+    assert time.monotonic() - started < 5
+    assert error.line == 11
+    assert "repeat" in str(error)
+
+
+def test_model_step_repeats_inside_repeat_are_counted_too(tmp_path: Path) -> None:
+    prompt = (
+        "{prompt: {text: go, model_steps: [{usage: {input: 1}, repeat: 1000}]}}"
+    )
+    error = error_for(
+        tmp_path, f"  - open: main\n  - repeat: {{times: 1000, steps: [{prompt}, finish]}}"
+    )
+
+    assert error.line == 11
