@@ -23,6 +23,7 @@ import contextlib
 import time
 
 import httpx
+from textual._context import active_app
 from textual.pilot import Pilot
 
 from harness.drivers.base import LiveValue, TargetInfo
@@ -87,6 +88,16 @@ class AppHost:
                 await self._stop.wait()
         finally:
             self._ready.set()  # wakes start() if the app died before loading
+
+    async def pause(self) -> None:
+        """``pilot.pause()`` from the harness's task. It may draw a frame, and drawing some
+        content reads the app from a context variable that only the app's own task has set: a
+        long transcript raised LookupError(active_app) here."""
+        token = active_app.set(self.app)
+        try:
+            await self.pilot.pause()
+        finally:
+            active_app.reset(token)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -157,7 +168,7 @@ class TuiSurface:
         assert self._live is not None, "attach() first"
         # What clicking the session in the list does.
         await self._live.app.open_session(session_id)
-        await self._live.pilot.pause()
+        await self._live.pause()
 
     async def settle(self) -> None:
         if self._live is None:
@@ -181,7 +192,7 @@ class TuiSurface:
 
         await wait_quiet(last_activity, self._quiet, self._deadline)
         # Whatever the last event queued (a redraw, a remount of the session list) lands now.
-        await self._live.pilot.pause()
+        await self._live.pause()
 
     async def read_live(self) -> dict[str, LiveValue]:
         if self._live is None or self._session is None:

@@ -108,6 +108,7 @@ class FreshnessApp(App[None]):
         self._models: list[str] = []
         self._sync_lock = asyncio.Lock()
         self._transcript: Text | None = None
+        self._lines: dict[str, str] = {}
         self._follow_task: asyncio.Task[None] | None = None
 
     # ---- layout -------------------------------------------------------------------------
@@ -276,17 +277,25 @@ class FreshnessApp(App[None]):
     def _draw_status(self, store: ClientStore) -> None:
         client = self.client
         live = client is not None and client.connected
-        connection = self.query_one("#connection", Static)
-        connection.update(LIVE_MARK if live else "○ reconnecting")
-        connection.set_class(not live, "down")
+        self._set_line("#connection", LIVE_MARK if live else "○ reconnecting")
+        self.query_one("#connection", Static).set_class(not live, "down")
         session = store.session(self.session_id) if self.session_id else None
         title = str(session.get("title") or "Untitled") if session else "no session"
-        self.query_one("#topbar", Static).update(Text(f" Freshness  ·  {title}", no_wrap=True))
+        self._set_line("#topbar", f" Freshness  ·  {title}", no_wrap=True)
         status = (store.status(self.session_id) or {}).get("type") if self.session_id else None
         state = "working" if status in ("busy", "retry") else "idle"
         model = self._model_for_prompt() or "default model"
-        self.query_one("#session-info", Static).update(f"{model}\n{state}")
-        self.query_one("#model-name", Static).update(model)
+        self._set_line("#session-info", f"{model}\n{state}")
+        self._set_line("#model-name", model)
+
+    def _set_line(self, selector: str, text: str, *, no_wrap: bool = False) -> None:
+        # Static.update() always lays the whole screen out again. This runs after every event
+        # and these lines rarely change: updating them regardless put a layout pass in front of
+        # each next event (tens of ms on a busy machine), which is where TUI staleness went.
+        if self._lines.get(selector) == text:
+            return
+        self._lines[selector] = text
+        self.query_one(selector, Static).update(Text(text, no_wrap=True) if no_wrap else text)
 
     def _model_for_prompt(self) -> str | None:
         return self.model or (self._models[0] if self._models else None)
