@@ -26,7 +26,9 @@ DEFAULT_PATHS = [Path("scenarios")]
 
 def _csv(choices: Sequence[str], what: str) -> Callable[[str], list[str]]:
     def parse(text: str) -> list[str]:
-        items = [item.strip() for item in text.split(",") if item.strip()]
+        # Named twice is read once: a surface attached twice under one name overwrote its own
+        # readings, and a mode named twice ran twice.
+        items = list(dict.fromkeys(item.strip() for item in text.split(",") if item.strip()))
         unknown = [item for item in items if item not in choices]
         if unknown or not items:
             raise argparse.ArgumentTypeError(

@@ -130,14 +130,20 @@ def load_scenario(path: Path, text: str | None = None) -> LoadedScenario:
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Path]:
-    """Scenario files named by ``paths``: files as given, folders searched recursively."""
+    """Scenario files named by ``paths``: files as given, folders searched recursively; a file
+    named twice (or also found in a folder given) once."""
+    seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            yield from sorted(path.rglob(SCENARIO_GLOB))
+            found = sorted(path.rglob(SCENARIO_GLOB))
         elif path.exists():
-            yield path
+            found = [path]
         else:
             raise ScenarioError(path, 1, "no such file or folder")
+        for file in found:
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                yield file
 
 
 def load_scenarios(paths: Iterable[Path]) -> list[LoadedScenario]:
