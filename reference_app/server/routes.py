@@ -14,6 +14,7 @@ from .agent import Agent, SessionBusy, UnknownModel
 from .bus import Bus
 from .config import PROVIDER_ID
 from .errors import BadRequest
+from .providers.base import ProviderError
 from .repo import Repository
 from .stream import event_stream
 from .types import JSON
@@ -233,6 +234,9 @@ async def summarize(request: Request, sessionID: str, body: SummarizeBody) -> Re
         await agent.summarize(sessionID, model)
     except SessionBusy as error:
         return _busy(sessionID, error)
+    except ProviderError as error:
+        # The provider failed, not this server: opencode answers a named error with 400.
+        return JSONResponse(error.to_json(), status_code=400)
     return JSONResponse(True)
 
 
