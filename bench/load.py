@@ -1,10 +1,12 @@
 """Section b: many sessions and clients at once against the reference agent as its own process.
 
 The agent runs as `python -m reference_app.server` (server fix on), so its CPU and memory are its
-own, read from /proc. The scripted model runs in this process with its gate open at a fixed pace:
-one step released every 1/rate seconds, whichever session asked first. Each step's input tokens
-are 10,000 + its index, so a client that sees a message.updated knows which step it carries and
-can time the session.updated that follows against the moment the model server sent that usage.
+own, read from /proc. The scripted model runs in this process with its gate opened at a fixed
+pace: one step released every 1/rate seconds, whichever session asked first. Each step's input
+tokens are 10,000 + its index, so a client that sees a message.updated knows which step it
+carries and can time the session.updated that follows against the moment the model server sent
+that usage. The reading clients run in a process of their own (bench/load_clients.py), so their
+parsing does not share an interpreter lock with the scripted model.
 
 Losses: every client records the sequence number of every event it received and, at the end, is
 held against the newest sequence the server published (read from a fresh connection's
@@ -17,9 +19,9 @@ overflow, the server must drop it, tell it to resync, and not grow while it sits
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,53 +29,18 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
-from httpx_sse import ServerSentEvent, aconnect_sse
+from httpx_sse import aconnect_sse
 
+from bench.load_clients import STEP_INPUT_BASE
 from bench.tables import Table, fmt_ms, percentile
 from harness.model_server import ModelServer, ModelStep, ScriptedModel, ToolCall, Usage
-from reference_app.client.follow import Client
 
 __all__ = ["LoadResult", "load_tables", "measure_load"]
 
-STEP_INPUT_BASE = 10_000
 _TICK = os.sysconf("SC_CLK_TCK")
-
-
-class _TimedClient(Client):
-    """The reference client, also noting event sequences and when each step's total landed."""
-
-    def __init__(self, base_url: str) -> None:
-        super().__init__(base_url)
-        self.seqs: list[int] = []
-        self.first_seq: int | None = None
-        self.step_seen: dict[str, int] = {}
-        self.landed: list[tuple[int, float]] = []  # (step index, monotonic when applied)
-
-    def _on_message(self, message: ServerSentEvent, resuming: bool) -> None:
-        super()._on_message(message, resuming)
-        now = time.monotonic()
-        if not message.id:
-            return
-        seq = int(message.id)
-        data = message.data
-        if '"server.connected"' in data:
-            if self.first_seq is None:
-                self.first_seq = seq
-            return
-        self.seqs.append(seq)
-        # Only the two event kinds the lag needs are parsed a second time.
-        if '"message.updated"' in data:
-            info = json.loads(data)["properties"]["info"]
-            tokens = (info.get("tokens") or {}).get("input", 0)
-            if info.get("role") == "assistant" and tokens >= STEP_INPUT_BASE:
-                self.step_seen[str(info["sessionID"])] = tokens - STEP_INPUT_BASE
-        elif '"session.updated"' in data:
-            session_id = str(json.loads(data)["properties"]["sessionID"])
-            step = self.step_seen.pop(session_id, None)
-            if step is not None:
-                self.landed.append((step, now))
 
 
 @dataclass
@@ -125,18 +92,22 @@ def _config(path: Path, model_url: str, data: Path, queue: int) -> None:
 
 
 def _start_server(config: Path) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reference_app.server", "--config", str(config), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # stderr to a file, not a pipe: an unread pipe fills and the server's next log line blocks it.
+    log = config.with_suffix(".log")
+    with log.open("w", encoding="utf-8") as errors:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reference_app.server", "--config", str(config), "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
     assert process.stdout is not None
     line = process.stdout.readline().strip()
     if not line.startswith("http"):
         process.kill()
-        _, err = process.communicate(timeout=5)
-        raise RuntimeError(f"the reference server did not start: {line} {err[-2000:]}")
+        process.wait(timeout=5)
+        tail = log.read_text(encoding="utf-8")[-2000:]
+        raise RuntimeError(f"the reference server did not start: {line} {tail}")
     return process, line
 
 
@@ -169,6 +140,26 @@ def _drain_stalled(sock: socket.socket, seconds: float) -> tuple[bool, int]:
     return b"server.resync" in received, len(received)
 
 
+def _start_readers(url: str, per_session: int, ids: list[str]) -> subprocess.Popen[str]:
+    readers = subprocess.Popen(
+        [sys.executable, "-m", "bench.load_clients", url, str(per_session), *ids],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert readers.stdout is not None
+    if readers.stdout.readline().strip() != "ready":
+        readers.kill()
+        raise RuntimeError("the reading clients did not start")
+    return readers
+
+
+def _stop_readers(readers: subprocess.Popen[str], newest: int) -> dict[str, Any]:
+    out, _ = readers.communicate(f"stop {newest}\n", timeout=60)
+    report: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return report
+
+
 async def _newest_seq(base_url: str) -> int:
     async with (
         httpx.AsyncClient(base_url=base_url, timeout=10) as http,
@@ -199,23 +190,15 @@ async def _drive(
     result.rss_samples.append((elapsed, _status_mb(pid, "VmRSS")))
 
 
-def _account(result: LoadResult, model: ScriptedModel, clients: list[_TimedClient]) -> None:
-    """Lags from the clients' notes and the model's sent times; losses against the server's
-    newest sequence."""
+def _account(result: LoadResult, model: ScriptedModel, report: dict[str, Any]) -> None:
+    """Lags from the clients' notes and the model's sent times (one monotonic clock for every
+    process on the machine); losses as the client process counted them."""
     sent = {record.step_index: record.t for record in model.sent}
     result.steps_sent = len(sent)
-    for client in clients:
-        result.lags_ms += [(t - sent[step]) * 1000 for step, t in client.landed if step in sent]
-        # The first bootstrap counts as one resync; only later ones mean the client fell behind.
-        resynced = client.resyncs > 1
-        result.resyncs += max(0, client.resyncs - 1)
-        if client.first_seq is None or not result.published:
-            continue
-        expected = set(range(client.first_seq + 1, result.published + 1))
-        result.expected_deliveries += len(expected)
-        # A resync announces its gap; only a client that never resynced can lose silently.
-        if not resynced:
-            result.lost += len(expected - set(client.seqs))
+    result.lags_ms = [(t - sent[step]) * 1000 for step, t in report["landed"] if step in sent]
+    result.expected_deliveries = int(report["expected"])
+    result.lost = int(report["lost"])
+    result.resyncs = int(report["resyncs"])
 
 
 async def measure_load(
@@ -243,7 +226,8 @@ async def measure_load(
     config = folder / "agent.toml"
     _config(config, f"{base}/v1", folder / "data", subscriber_queue)
     process, url = await asyncio.to_thread(_start_server, config)
-    clients: list[_TimedClient] = []
+    readers: subprocess.Popen[str] | None = None
+    report: dict[str, Any] = {"landed": [], "expected": 0, "lost": 0, "resyncs": 0}
     stall: socket.socket | None = None
     try:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
@@ -251,12 +235,7 @@ async def measure_load(
                 (await http.post("/session", json={"title": f"load {i}"})).json()["id"]
                 for i in range(sessions)
             ]
-            for session_id in ids:
-                for _ in range(clients_per_session):
-                    client = _TimedClient(url)
-                    await client.bootstrap(session_id)
-                    await client.start()
-                    clients.append(client)
+            readers = await asyncio.to_thread(_start_readers, url, clients_per_session, ids)
             if stalled:
                 stall = await _stalled_client(url)
             await asyncio.sleep(0.3)
@@ -274,19 +253,25 @@ async def measure_load(
             # Let what is in flight land: the released steps finish, then the streams go quiet.
             await asyncio.sleep(1.0)
             result.published = await _newest_seq(url)
-            await asyncio.sleep(0.5)
             result.peak_rss_mb = _status_mb(process.pid, "VmHWM")
+            report = await asyncio.to_thread(_stop_readers, readers, result.published)
         if stall is not None:
             result.stalled_told_to_resync, result.stalled_bytes = await asyncio.to_thread(
                 _drain_stalled, stall, 15.0
             )
             stall = None
-    except (OSError, httpx.HTTPError, RuntimeError, TimeoutError) as error:
+    except (
+        OSError,
+        httpx.HTTPError,
+        RuntimeError,
+        TimeoutError,
+        ValueError,
+        subprocess.TimeoutExpired,
+    ) as error:
         result.error = f"{type(error).__name__}: {error}"
     finally:
-        for client in clients:
-            with contextlib.suppress(Exception):
-                await client.close()
+        if readers is not None and readers.poll() is None:
+            readers.kill()
         if stall is not None:
             stall.close()
         process.terminate()
@@ -296,7 +281,8 @@ async def measure_load(
             process.kill()
         model.release_all()
         await asyncio.to_thread(model_server.stop)
-    _account(result, model, clients)
+        shutil.rmtree(folder, ignore_errors=True)
+    _account(result, model, report)
     return result
 
 

@@ -217,6 +217,19 @@ async def _run(args: argparse.Namespace, runs_dir: Path, console: Console) -> li
     return tables
 
 
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def _into_markers(path: Path, text: str) -> str:
+    """A file that has the two markers keeps everything outside them (a document's prose around
+    its tables); any other file is replaced by the tables."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if START in old and END in old.split(START, 1)[1]:
+        before, rest = old.split(START, 1)
+        return f"{before}{START}\n{text}{END}{rest.split(END, 1)[1]}"
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     unknown = [s for s in args.sections if s not in SECTIONS]
@@ -251,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         text = "\n".join(f"- {line}" for line in header) + "\n\n" + to_markdown(tables)
-        args.markdown.write_text(text, encoding="utf-8")
+        args.markdown.write_text(_into_markers(args.markdown, text), encoding="utf-8")
         console.print(f"Markdown: {args.markdown}", highlight=False)
     return 0
 
