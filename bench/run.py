@@ -78,9 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--subscriber-queue",
         type=int,
-        default=2000,
-        help="server's per-subscriber queue, in events (2000; the server's own "
-        "default is 10000, which a 20 s load does not fill)",
+        default=1000,
+        help="server's per-subscriber queue, in events (1000; the server's own default is "
+        "10000, which a stalled client takes over 30 s to fill at 50 steps/s)",
     )
     load.add_argument(
         "--no-stalled-client", action="store_true", help="leave out the client that stops reading"
