@@ -55,11 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _split(value: str, allowed: tuple[str, ...], option: str) -> list[str]:
-    items = [item.strip() for item in value.split(",") if item.strip()]
+    # Named twice is one item; named none is an error: no surface read is nothing checked.
+    items = list(dict.fromkeys(item.strip() for item in value.split(",") if item.strip()))
     unknown = [item for item in items if item not in allowed]
-    if unknown:
+    if unknown or not items:
         raise pytest.UsageError(
-            f"{option}: unknown {', '.join(unknown)}; choose from {', '.join(allowed)}"
+            f"{option}: unknown {', '.join(unknown) or '(none)'}; choose from {', '.join(allowed)}"
         )
     return items
 
@@ -106,6 +107,10 @@ class ScenarioItem(pytest.Item):
         surfaces = _split(
             self.config.getoption("freshness_surface"), SURFACES, "--freshness-surface"
         )
+        applies = self.loaded.scenario.surfaces
+        if not any(surface in applies for surface in surfaces):
+            # Run on none of them it would judge nothing, and nothing judged reads as a pass.
+            pytest.skip(f"the scenario applies to {', '.join(applies)} only")
         runs_dir = Path(self.config.getoption("freshness_runs_dir"))
         result = asyncio.run(
             run_scenario(self.loaded, self.mode, surfaces=surfaces, runs_dir=runs_dir)
