@@ -12,7 +12,14 @@ from harness.history import Checkpoint, History, Reading
 from harness.readouts import LOCKSTEP_GROUPS
 from harness.verdict import Verdict
 
-__all__ = ["Finding", "explain", "failure_text", "format_checkpoints", "group_findings"]
+__all__ = [
+    "Finding",
+    "explain",
+    "failure_text",
+    "format_checkpoints",
+    "group_findings",
+    "unread_sentences",
+]
 
 
 @dataclass(frozen=True)
@@ -213,6 +220,7 @@ def failure_text(history: History, verdict: Verdict, artifacts: str | None = Non
     if verdict.error is not None:
         lines.append(f"ERROR  the run did not finish: {verdict.error}")
         lines.append("  Nothing is known about this mode; an unfinished run is never a pass.")
+    lines.extend(unread_sentences(verdict))
     unexpected = [a for v in verdict.surfaces.values() for a in v.unexpected]
     for finding in group_findings(list(dict.fromkeys(unexpected))):
         lines.append(explain(history, finding, artifacts))
@@ -223,3 +231,13 @@ def failure_text(history: History, verdict: Verdict, artifacts: str | None = Non
                 " the harness did not catch the bug it is meant to catch in this mode."
             )
     return "\n".join(lines)
+
+
+def unread_sentences(verdict: Verdict) -> list[str]:
+    """One ERROR line per surface that never read some of its readouts."""
+    return [
+        f"ERROR  {surface} never read {', '.join(v.unread)}: nothing is known there (a pattern"
+        " that stopped matching, a surface that never loaded); an unread readout is never a pass."
+        for surface, v in verdict.surfaces.items()
+        if v.unread
+    ]

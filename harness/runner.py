@@ -595,7 +595,22 @@ def _verdict(
         loaded.scenario.expectation(mode, target),
         readouts,
         error=history.error,
+        unread=_never_read(history),
     )
+
+
+def _never_read(history: History) -> dict[str, tuple[str, ...]]:
+    """Readouts a surface could not read at any checkpoint: an unknown, never a pass."""
+    unread: dict[str, tuple[str, ...]] = {}
+    for surface in history.surfaces:
+        names = tuple(
+            name
+            for name in history.readouts_on(surface)
+            if all(reading.live is None for _, reading in history.series(surface, name))
+        )
+        if names:
+            unread[surface] = names
+    return unread
 
 
 async def _stop_servers(running: RunningTarget | None, model_server: ModelServer) -> None:

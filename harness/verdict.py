@@ -45,6 +45,8 @@ class SurfaceVerdict:
     missing: tuple[tuple[str, str], ...] = ()
     """(code, readout) pairs the scenario expects here that the run did not show."""
     unexpected: tuple[Anomaly, ...] = ()
+    unread: tuple[str, ...] = ()
+    """Readouts this surface never managed to read: nothing about them is known."""
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,12 @@ def judge(
     readouts_by_surface: dict[str, set[str]],
     *,
     error: str | None = None,
+    unread: dict[str, tuple[str, ...]] | None = None,
 ) -> Verdict:
-    """Compare what was found on each surface with what the expectation requires there."""
+    """Compare what was found on each surface with what the expectation requires there.
+
+    A surface that never read one of its readouts cannot pass: a pattern that stopped matching
+    a screen would otherwise look exactly like a healthy, quiet readout."""
     if error is not None:
         return Verdict(scenario, mode, anomalies=tuple(anomalies), error=error)
     verdicts: dict[str, SurfaceVerdict] = {}
@@ -101,7 +107,10 @@ def judge(
         unexpected = tuple(
             a for a in here if not any((a.code, name) in required for name in a.readouts)
         )
-        if unexpected:
+        never_read = (unread or {}).get(surface, ())
+        if never_read:
+            status = Status.ERROR
+        elif unexpected:
             status = Status.FAIL
         elif missing:
             status = Status.MISSED
@@ -109,5 +118,5 @@ def judge(
             status = Status.CAUGHT
         else:
             status = Status.PASS
-        verdicts[surface] = SurfaceVerdict(surface, status, here, missing, unexpected)
+        verdicts[surface] = SurfaceVerdict(surface, status, here, missing, unexpected, never_read)
     return Verdict(scenario, mode, verdicts, tuple(anomalies))

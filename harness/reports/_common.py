@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 
 from harness.anomalies import Anomaly
 from harness.display import parse_cost, parse_tokens
-from harness.explain import Finding, explain, format_checkpoints, group_findings
+from harness.explain import (
+    Finding,
+    explain,
+    format_checkpoints,
+    group_findings,
+    unread_sentences,
+)
 from harness.readouts import READOUTS
 from harness.scenario.model import FIX_MODES
 from harness.staleness import Staleness, summarize_staleness
@@ -122,7 +128,8 @@ def failure_text(result: RunResult) -> str:
     """The house-style failure: the run's id, each finding explained, then what was missed."""
     verdict = result.verdict
     lines = [f"FAILED {run_id(result)}"]
-    if verdict.status is Status.ERROR:
+    lines.extend(unread_sentences(verdict))
+    if verdict.error is not None:
         lines.append(
             f"ERROR  the run did not finish: {verdict.error}. Nothing is known about this mode;"
             " it counts as a failure, never as a pass."

@@ -82,3 +82,11 @@ def test_a_wrong_total_with_a_different_code_is_not_the_one_expected() -> None:
 
     assert verdict.status is Status.FAIL
     assert verdict.surfaces["store"].missing == ((FROZEN, "sidebar.cost"),)
+
+
+def test_a_readout_never_read_is_unknown_not_a_pass() -> None:
+    verdict = judge("s", "server", [], (), STORE, unread={"store": ("sidebar.cost",)})
+
+    assert verdict.status is Status.ERROR
+    assert verdict.surfaces["store"].unread == ("sidebar.cost",)
+    assert not verdict.ok
