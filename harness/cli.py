@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from harness.choices import parse_choices
 from harness.errors import FreshnessError, ScenarioError
 from harness.scenario.loader import load_scenarios
 from harness.scenario.model import FIX_MODES, SHIPPED, SURFACES, ExpectedAnomaly, RunMode
@@ -26,15 +27,10 @@ DEFAULT_PATHS = [Path("scenarios")]
 
 def _csv(choices: Sequence[str], what: str) -> Callable[[str], list[str]]:
     def parse(text: str) -> list[str]:
-        # Named twice is read once: a surface attached twice under one name overwrote its own
-        # readings, and a mode named twice ran twice.
-        items = list(dict.fromkeys(item.strip() for item in text.split(",") if item.strip()))
-        unknown = [item for item in items if item not in choices]
-        if unknown or not items:
-            raise argparse.ArgumentTypeError(
-                f"unknown {what} {', '.join(unknown) or '(none)'}; choose from {', '.join(choices)}"
-            )
-        return items
+        try:
+            return parse_choices(text, choices, what)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
 
     return parse
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from harness.choices import parse_choices
 from harness.errors import ScenarioError
 from harness.explain import failure_text
 from harness.runner import RunResult, run_scenario
@@ -55,14 +56,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _split(value: str, allowed: tuple[str, ...], option: str) -> list[str]:
-    # Named twice is one item; named none is an error: no surface read is nothing checked.
-    items = list(dict.fromkeys(item.strip() for item in value.split(",") if item.strip()))
-    unknown = [item for item in items if item not in allowed]
-    if unknown or not items:
-        raise pytest.UsageError(
-            f"{option}: unknown {', '.join(unknown) or '(none)'}; choose from {', '.join(allowed)}"
-        )
-    return items
+    try:
+        return parse_choices(value, allowed, option.rsplit("-", 1)[-1])
+    except ValueError as error:
+        raise pytest.UsageError(f"{option}: {error}") from None
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:

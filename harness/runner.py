@@ -39,7 +39,14 @@ from harness.staleness import Staleness, summarize_staleness
 from harness.targets.base import ModelPlan, RunningTarget, Target, TargetPlan
 from harness.verdict import Verdict, judge
 
-__all__ = ["DEFAULT_SURFACES", "SURFACE_FACTORIES", "RunResult", "fixes_for", "run_scenario"]
+__all__ = [
+    "DEFAULT_SURFACES",
+    "SURFACE_FACTORIES",
+    "RunResult",
+    "fixes_for",
+    "run_scenario",
+    "scripted_step",
+]
 
 DEFAULT_SURFACES: tuple[str, ...] = ("store", "protocol")
 
@@ -101,7 +108,8 @@ class RunResult:
     seconds: float
 
 
-def _model_step(spec: ModelStepSpec) -> ModelStep:
+def scripted_step(spec: ModelStepSpec) -> ModelStep:
+    """A scenario's model step as the scripted model server plays it."""
     calls = (ToolCall(name=spec.tool, arguments=dict(spec.tool_args)),) if spec.tool else ()
     usage = spec.usage
     return ModelStep(
@@ -190,7 +198,7 @@ class _Play:
     ) -> None:
         session_id = self._id(session)
         first = len(self.model.steps)
-        self.model.extend(_model_step(spec) for spec in model_steps)
+        self.model.extend(scripted_step(spec) for spec in model_steps)
         model_id = model or self.loaded.scenario.sessions[session].model
         self.turns[session] = _Turn(
             pending=deque(range(first, first + len(model_steps))),
@@ -285,7 +293,7 @@ class _Play:
         )
         if command is None:
             raise TargetError("this target has no one-shot command to write from another process")
-        self.model.extend(_model_step(spec) for spec in model_steps)
+        self.model.extend(scripted_step(spec) for spec in model_steps)
         # Its steps stream as soon as asked: the other process is not what is being watched.
         self.model.release(len(model_steps))
         model_id = model or self.loaded.scenario.sessions[session].model
@@ -332,7 +340,7 @@ class _Play:
     async def compact(self, session: str, summary: ModelStepSpec) -> None:
         session_id = self._id(session)
         index = len(self.model.steps)
-        self.model.extend([_model_step(summary)])
+        self.model.extend([scripted_step(summary)])
         body = {
             "providerID": self.target.provider_id,
             "modelID": self.loaded.scenario.sessions[session].model,

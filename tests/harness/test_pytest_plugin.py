@@ -78,4 +78,4 @@ def test_unknown_surface_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-q", "--freshness-surface=hologram")
 
     assert result.ret != 0
-    assert "unknown hologram" in result.stdout.str() + result.stderr.str()
+    assert "unknown surface hologram" in result.stdout.str() + result.stderr.str()

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import httpx
 
-from harness.model_server import ModelServer, ModelStep, ScriptedModel, ToolCall, Usage
+from harness.model_server import ModelServer, ModelStep, ScriptedModel
+from harness.runner import scripted_step
 from harness.scenario.loader import LoadedScenario, load_scenario
-from harness.scenario.steps import ModelStepSpec, PromptStep
+from harness.scenario.steps import PromptStep
 from harness.targets.base import ModelPlan, TargetPlan
 from harness.targets.reference import ReferenceTarget
 from reference_app.server.run import EmbeddedServer
@@ -34,23 +35,6 @@ AFTER_STEP: tuple[tuple[str, str, str], ...] = (
     ("16,000", "16%", "$0.12"),
     ("19,200", "19%", "$0.19"),
 )
-
-
-def model_step(spec: ModelStepSpec) -> ModelStep:
-    calls = (ToolCall(name=spec.tool, arguments=dict(spec.tool_args)),) if spec.tool else ()
-    usage = spec.usage
-    return ModelStep(
-        text=spec.text,
-        reasoning=spec.reasoning,
-        tool_calls=calls,
-        usage=Usage(
-            input=usage.input,
-            output=usage.output,
-            reasoning=usage.reasoning,
-            cache_read=usage.cache_read,
-            cache_write=usage.cache_write,
-        ),
-    )
 
 
 @dataclass(frozen=True)
@@ -71,7 +55,7 @@ def scenario_turn(loaded: LoadedScenario) -> Turn:
         session_title=session.title,
         model_id=session.model,
         text=prompt.prompt.text,
-        steps=tuple(model_step(spec) for spec in prompt.prompt.model_steps),
+        steps=tuple(scripted_step(spec) for spec in prompt.prompt.model_steps),
     )
 
 
