@@ -134,11 +134,15 @@ class TerminalSurface:
         started = time.monotonic()
         give_up = started + profile.load_timeout
         ready = re.compile(profile.ready) if profile.ready else None
+        weak = re.compile(profile.ready_if_quiet) if profile.ready_if_quiet else None
         while True:
             await self._capture(name, screen)
             now = time.monotonic()
             delayed = now - started >= profile.startup_delay
             if delayed and (ready is None or ready.search(screen.text)):
+                break
+            quiet_for = now - max(started, screen.changed_at)
+            if delayed and weak and quiet_for >= profile.ready_quiet and weak.search(screen.text):
                 break
             if await self.tmux.pane_dead(name):
                 raise TargetError(

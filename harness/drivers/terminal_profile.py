@@ -111,6 +111,11 @@ class TerminalProfile:
     env: Mapping[str, str] = field(default_factory=dict)
     ready: str | None = None
     """A regex the screen must match before it is read (a loaded marker), if the program has one."""
+    ready_if_quiet: str | None = None
+    """A weaker marker, accepted once the screen has stayed unchanged for ``ready_quiet``: what
+    a screen that can never show ``ready`` looks like (an agent's session with no messages yet
+    has no message marker to wait for)."""
+    ready_quiet: float = 3.0
     startup_delay: float = 0.0
     """Seconds to wait after starting before the screen counts, for programs with no marker."""
     size: tuple[int, int] = (160, 45)
@@ -123,12 +128,15 @@ class TerminalProfile:
     def __post_init__(self) -> None:
         if not self.command:
             raise ProfileError(f"profile {self.name!r}: command is empty")
-        if self.ready is not None:
+        for field_name, marker in (("ready", self.ready), ("ready_if_quiet", self.ready_if_quiet)):
+            if marker is None:
+                continue
             try:
-                re.compile(self.ready)
+                re.compile(marker)
             except re.error as error:
                 raise ProfileError(
-                    f"profile {self.name!r}: ready regex {self.ready!r} does not compile: {error}"
+                    f"profile {self.name!r}: {field_name} regex {marker!r} does not compile: "
+                    f"{error}"
                 ) from None
         for arg in (*self.command, *self.session_args, *self.client_fix_args, *self.env.values()):
             unknown = _placeholders(arg) - PLACEHOLDERS
@@ -155,7 +163,8 @@ def parse_profile(data: Mapping[str, Any]) -> TerminalProfile:
     where = f"profile {name!r}"
     known = {
         "name", "command", "readouts", "session_args", "client_fix_args", "env", "ready",
-        "startup_delay", "size", "quiet", "deadline", "load_timeout",
+        "ready_if_quiet", "ready_quiet", "startup_delay", "size", "quiet", "deadline",
+        "load_timeout",
     }
     extra = sorted(set(data) - known)
     if extra:
@@ -196,7 +205,7 @@ def parse_profile(data: Mapping[str, Any]) -> TerminalProfile:
         raise ProfileError(f"{where}: size must be [columns, rows], got {size!r}")
     numbers: dict[str, float] = {}
     for key, default in (("startup_delay", 0.0), ("quiet", 0.3), ("deadline", 5.0),
-                         ("load_timeout", 30.0)):
+                         ("load_timeout", 30.0), ("ready_quiet", 3.0)):
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ProfileError(f"{where}: {key} must be a number of seconds >= 0, got {value!r}")
@@ -212,6 +221,7 @@ def parse_profile(data: Mapping[str, Any]) -> TerminalProfile:
         client_fix_args=tuple(str(arg) for arg in data.get("client_fix_args") or ()),
         env={str(key): str(value) for key, value in env.items()},
         ready=data.get("ready"),
+        ready_if_quiet=data.get("ready_if_quiet"),
         size=(size[0], size[1]),
         **numbers,
     )

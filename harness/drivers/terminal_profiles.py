@@ -95,12 +95,18 @@ READOUTS: dict[str, dict[str, ReadoutPattern]] = {
 
 _SPENT = r"\$[\d,]+\.\d\d spent[ \t]*$"
 _LOADING = r"\s0 tokens[ \t]*\n[^\n]*\n[^\n]*\$(?!0\.00 )[\d,]+\.\d\d spent"
-READY = rf"(?ms)\A(?!.*{_LOADING}).*{_SPENT}"
-"""The sidebar is drawn and has the session's messages. A freshly started TUI draws the sidebar
-from the session first ("0 tokens", "0% used", "$0.21 spent") and fills tokens and percent in
-once the messages arrive, which took over a second on a loaded machine: a screen with no tokens
-but dollars spent is still loading. (An empty session reads 0 tokens, $0.00 spent, and is ready.)
-"""
+_MESSAGE = "\u25a3"
+""""▣", the mark under each assistant message ("▣  Build · paid"), in progress or done."""
+SIDEBAR_DRAWN = rf"(?ms)\A(?!.*{_LOADING}).*{_SPENT}"
+READY = rf"(?ms)\A(?=.*{_MESSAGE})(?!.*{_LOADING}).*{_SPENT}"
+"""The sidebar is drawn and the session's messages have arrived. A freshly started TUI draws the
+sidebar from the session first ("0 tokens", "0% used", "$0.21 spent") and fills tokens and
+percent in once the messages arrive, which took over a second on a loaded machine. Dollars spent
+with no tokens say it is still loading, but only when the dollars are not zero: an unpriced
+session read "0 tokens, $0.00 spent" as loaded, so the message mark is what is waited for."""
+READY_IF_QUIET = SIDEBAR_DRAWN
+"""A session with no messages never shows the message mark: a drawn sidebar that stays
+unchanged for the profile's ``ready_quiet`` is taken as loaded."""
 
 KV_STATE = {"animations_enabled": False}
 """The TUI's saved preferences (``<XDG_STATE_HOME>/<app>/kv.json``, what its "Disable
@@ -118,6 +124,8 @@ def agent_tui_profile(
         session_args=("--session", "{session}"),
         readouts=READOUTS[name],
         ready=READY,
+        ready_if_quiet=READY_IF_QUIET,
+        ready_quiet=3.0,
         # The sidebar is first drawn from the session list before the messages arrive; the
         # quiet period after the marker lets the totals land. It also outlasts opencode's
         # session.updated, which trails each step finish by 0.1-0.3 s.

@@ -20,6 +20,7 @@ from harness.drivers.terminal_profile import REFERENCE_TUI_PROFILE, read_screen,
 from harness.drivers.terminal_profiles import (
     KV_STATE,
     READY,
+    READY_IF_QUIET,
     agent_tui_profile,
     profile_for,
 )
@@ -114,6 +115,17 @@ def test_ready_marker(fixture: str, ready: bool) -> None:
 
 def test_ready_waits_for_a_drawn_sidebar() -> None:
     assert re.search(READY, "\n" * 44) is None
+    assert re.search(READY_IF_QUIET, "\n" * 44) is None
+
+
+def test_an_unpriced_session_still_loading_is_not_ready() -> None:
+    # Zero dollars cannot tell loading from loaded: only the message mark can.
+    loading = screen("kilo-7.7.7-loading").replace("$0.05 spent", "$0.00 spent")
+
+    assert re.search(READY, loading) is None
+    # An empty session looks the same and never shows the mark: taken once the screen is quiet.
+    assert re.search(READY_IF_QUIET, loading) is not None
+    assert re.search(READY_IF_QUIET, screen("kilo-7.7.7-loading")) is None
 
 
 def test_command_runs_the_tui_in_the_isolated_environment_only() -> None:

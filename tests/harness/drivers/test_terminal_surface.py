@@ -139,6 +139,44 @@ async def test_a_program_that_dies_while_starting_shows_its_last_screen() -> Non
         await surface.close()
 
 
+def _quiet_program(script: str) -> TerminalProfile:
+    return TerminalProfile(
+        name="empty-session",
+        command=("{python}", "-c", script),
+        readouts={"sidebar.cost": ReadoutPattern(r"(\$[\d.]+) spent")},
+        ready=r"never shown",
+        ready_if_quiet=r"spent",
+        ready_quiet=0.5,
+        quiet=0.1,
+        load_timeout=4,
+    )
+
+
+@pytest.mark.usefixtures("needs_tmux")
+async def test_a_screen_that_never_shows_the_marker_is_read_once_it_stays_quiet() -> None:
+    surface = TerminalSurface(
+        _quiet_program("import time\nprint('$0.00 spent', flush=True)\ntime.sleep(60)")
+    )
+    await surface.attach(TargetInfo("http://127.0.0.1:9", False, {}))
+    try:
+        await surface.show("ses_1")
+        assert (await surface.read_live())["sidebar.cost"].shown == "$0.00"
+    finally:
+        await surface.close()
+
+
+@pytest.mark.usefixtures("needs_tmux")
+async def test_the_weak_marker_on_a_screen_still_changing_is_not_ready() -> None:
+    ticking = "import time\nfor n in range(600):\n    print(n, '$0.00 spent', flush=True); time.sleep(0.1)"
+    surface = TerminalSurface(_quiet_program(ticking))
+    await surface.attach(TargetInfo("http://127.0.0.1:9", False, {}))
+    try:
+        with pytest.raises(TargetError, match=r"empty-session did not show"):
+            await surface.show("ses_1")
+    finally:
+        await surface.close()
+
+
 @pytest.fixture
 async def agent(tmp_path: Path) -> AsyncIterator[Agent]:
     running = await asyncio.to_thread(start_agent, tmp_path / "agent", server_fix=False)
