@@ -11,7 +11,9 @@ from dataclasses import dataclass, field, replace
 
 __all__ = [
     "ANOMALY_CODES",
+    "EXPECTABLE_CODES",
     "FRESHNESS_CODES",
+    "NOT_SHOWN",
     "SPECIFICITY",
     "Anomaly",
     "fold_implied",
@@ -28,6 +30,12 @@ DISAGREE = "SURFACE-DISAGREE"
 ANOMALY_CODES: tuple[str, ...] = (FROZEN, STALE, NON_MONOTONIC, WRONG, DISAGREE, LOCKSTEP)
 SPECIFICITY = {code: rank for rank, code in enumerate(ANOMALY_CODES)}
 FRESHNESS_CODES = frozenset({FROZEN, STALE})
+
+NOT_SHOWN = "NOT-SHOWN"
+"""Not an anomaly but what a scenario may expect instead: this surface never shows the readout
+in this run (opencode's status row has no dollars while the session's cost is zero). Without it
+a readout never read is an error, since a pattern that stopped matching looks the same."""
+EXPECTABLE_CODES: tuple[str, ...] = (*ANOMALY_CODES, NOT_SHOWN)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from harness.anomalies import Anomaly
+from harness.anomalies import NOT_SHOWN, Anomaly
 from harness.readouts import expand_patterns
 from harness.scenario.model import ExpectedAnomaly
 
@@ -102,19 +102,21 @@ def judge(
             if entry.surfaces is None or surface in entry.surfaces:
                 required.update((entry.code, r) for r in expand_patterns(entry.readouts, available))
         here = tuple(a for a in anomalies if _belongs(a, surface))
+        unread_here = (unread or {}).get(surface, ())
         seen = {pair for anomaly in here for pair in _seen(anomaly)}
+        seen.update((NOT_SHOWN, name) for name in unread_here)
         missing = tuple(sorted(required - seen))
         unexpected = tuple(
             a for a in here if not any((a.code, name) in required for name in a.readouts)
         )
-        never_read = (unread or {}).get(surface, ())
+        never_read = tuple(name for name in unread_here if (NOT_SHOWN, name) not in required)
         if never_read:
             status = Status.ERROR
         elif unexpected:
             status = Status.FAIL
         elif missing:
             status = Status.MISSED
-        elif required:
+        elif any(code != NOT_SHOWN for code, _ in required):
             status = Status.CAUGHT
         else:
             status = Status.PASS

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.anomalies import ANOMALY_CODES
+from harness.anomalies import EXPECTABLE_CODES
 from harness.readouts import READOUTS, expand_patterns
 from harness.scenario.steps import Step
 
@@ -102,8 +102,10 @@ class ExpectedAnomaly(_Strict):
     @field_validator("code")
     @classmethod
     def _known_code(cls, code: str) -> str:
-        if code not in ANOMALY_CODES:
-            raise ValueError(f"unknown anomaly code {code!r}; known: {', '.join(ANOMALY_CODES)}")
+        if code not in EXPECTABLE_CODES:
+            raise ValueError(
+                f"unknown anomaly code {code!r}; known: {', '.join(EXPECTABLE_CODES)}"
+            )
         return code
 
     @field_validator("readouts")

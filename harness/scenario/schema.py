@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.anomalies import ANOMALY_CODES
+from harness.anomalies import EXPECTABLE_CODES
 from harness.scenario.model import Scenario
 from harness.scenario.steps import STEP_KINDS
 
@@ -45,7 +45,7 @@ def scenario_json_schema() -> dict[str, Any]:
                 "description": "- CODE: [readout patterns], with an optional surfaces: [...]",
                 "minProperties": 1,
                 "maxProperties": 2,
-                "propertyNames": {"enum": [*ANOMALY_CODES, "surfaces"]},
+                "propertyNames": {"enum": [*EXPECTABLE_CODES, "surfaces"]},
                 "additionalProperties": readouts,
             },
         ]

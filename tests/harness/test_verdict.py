@@ -90,3 +90,21 @@ def test_a_readout_never_read_is_unknown_not_a_pass() -> None:
     assert verdict.status is Status.ERROR
     assert verdict.surfaces["store"].unread == ("sidebar.cost",)
     assert not verdict.ok
+
+
+def test_a_readout_the_scenario_says_is_not_shown_may_go_unread() -> None:
+    not_shown = (expect("NOT-SHOWN", "sidebar.cost"),)
+
+    verdict = judge("s", "shipped", [], not_shown, STORE, unread={"store": ("sidebar.cost",)})
+
+    assert verdict.status is Status.PASS
+    assert verdict.surfaces["store"].unread == ()
+
+
+def test_a_readout_said_not_shown_that_shows_is_missed() -> None:
+    not_shown = (expect("NOT-SHOWN", "sidebar.cost"),)
+
+    verdict = judge("s", "shipped", [], not_shown, STORE)
+
+    assert verdict.status is Status.MISSED
+    assert verdict.surfaces["store"].missing == (("NOT-SHOWN", "sidebar.cost"),)
