@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -183,6 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The TUI owns its flags (and its --help); argparse cannot pass a leading option through.
         return _tui(words[1:])
     args = _parser().parse_args(words)
+    # A browser that reloads drops its event stream mid-write, and asyncio then prints
+    # "socket.send() raised exception." once per dropped write into the matrix; a reader that
+    # left is normal here, and the run's own verdicts say whether anything was lost.
+    logging.getLogger("asyncio").setLevel(logging.ERROR)
     try:
         if args.command == "run":
             return _run(args)
