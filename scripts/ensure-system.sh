@@ -22,5 +22,5 @@ fi
 # tox drives every environment; tox-uv makes building them several times faster.
 if ! python3 -m tox --version >/dev/null 2>&1 || ! python3 -c "import tox_uv" >/dev/null 2>&1; then
   echo "freshness: installing tox and tox-uv"
-  python3 -m pip install -q "tox>=4.20" "tox-uv>=1.11"
+  python3 -m pip install -q "tox==4.67.16" "tox-uv==1.37.1"
 fi
