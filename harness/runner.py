@@ -502,6 +502,7 @@ def _plan(loaded: LoadedScenario, mode: RunMode, openai_base_url: str, workdir: 
         workdir,
         replay_buffer=loaded.scenario.agent.replay_buffer,
         event_faults=loaded.scenario.agent.event_faults,
+        provider=loaded.scenario.agent.provider,
     )
 
 

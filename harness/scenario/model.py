@@ -8,13 +8,14 @@ happen: ``pass``, or the anomalies the harness must raise. Step kinds live in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.anomalies import EXPECTABLE_CODES
 from harness.readouts import READOUTS, expand_patterns
-from harness.scenario.steps import Step
+from harness.scenario.steps import Step, UsageSpec
 
 __all__ = [
     "FIX_MODES",
@@ -74,6 +75,10 @@ class AgentSpec(_Strict):
     """How many events the server keeps for Last-Event-ID replay: small forces a resync."""
     event_faults: bool = False
     """Turn on the agent's test-only event fault injector (`duplicate_event`, `delay_event`)."""
+    provider: Literal["openai", "anthropic"] = "openai"
+    """The wire format the agent speaks to the scripted model. `openai` (chat completions, what
+    opencode's openai-compatible provider speaks) has no field for cache-write tokens; a scenario
+    that scripts `cache_write` needs `anthropic` (the Messages API), which carries all five."""
 
 
 class ExpectedAnomaly(_Strict):
@@ -134,6 +139,22 @@ def _known_surfaces(surfaces: tuple[str, ...] | None) -> tuple[str, ...] | None:
 Expectation = Literal["pass"] | list[ExpectedAnomaly]
 
 
+DocPath = tuple[str | int, ...]
+
+
+def _usages(node: object, where: DocPath) -> Iterator[tuple[DocPath, UsageSpec]]:
+    """Every usage a scenario scripts, wherever a step kind nests it, with its document path
+    (field names are the YAML keys, so the path finds the line it was written on)."""
+    if isinstance(node, UsageSpec):
+        yield where, node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from _usages(getattr(node, name), (*where, name))
+    elif isinstance(node, list | tuple):
+        for index, item in enumerate(node):
+            yield from _usages(item, (*where, index))
+
+
 class Scenario(_Strict):
     version: Literal[1]
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -177,6 +198,17 @@ class Scenario(_Strict):
                         " which `sessions` does not define",
                     )
                 )
+        if self.agent.provider == "openai":
+            problems.extend(
+                (
+                    (*where, "cache_write"),
+                    "cache_write tokens have no field in the OpenAI wire format the agent is"
+                    " driven through, so they would never reach it; add `agent: {provider:"
+                    " anthropic}` to the scenario (the Anthropic format carries them)",
+                )
+                for where, usage in _usages(self.steps, ("steps",))
+                if usage.cache_write
+            )
         missing = [mode for mode in FIX_MODES if mode not in self.expect]
         if missing:
             problems.append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from harness.drivers.base import TargetInfo
 
@@ -35,6 +35,9 @@ class TargetPlan:
     """Events the agent keeps for Last-Event-ID replay, when a scenario needs it small (resync)."""
     event_faults: bool = False
     """Whether the agent's test-only event fault injector is on."""
+    provider: Literal["openai", "anthropic"] = "openai"
+    """The wire format the agent must speak to the scripted model, which serves both under the
+    same base URL (`/v1/chat/completions`, `/v1/messages`)."""
 
 
 class RunningTarget(Protocol):

@@ -99,6 +99,14 @@ def agent_config(plan: TargetPlan) -> dict[str, Any]:
     """The agent's JSON config: one custom provider at the scripted model server (pure)."""
     if not plan.models:
         raise TargetError("configure: the scenario declares no model")
+    if plan.provider != "openai":
+        # The agent's own Anthropic provider would be fetched from npm at run time; only the
+        # openai-compatible one is known to work offline against the scripted model.
+        raise TargetError(
+            f"configure: the scenario asks for the {plan.provider} wire format"
+            " (agent.provider), but this target is driven through @ai-sdk/openai-compatible"
+            " only; run it on the reference target"
+        )
     first = plan.models[0].id
     return {
         "$schema": "https://opencode.ai/config.json",

@@ -66,7 +66,7 @@ class ReferenceTarget:
             models.append(ModelConfig(id=model.id, context_limit=model.context, price=price))
         config = AgentConfig(
             models=models,
-            provider=ProviderConfig(kind="openai", base_url=plan.openai_base_url),
+            provider=ProviderConfig(kind=plan.provider, base_url=plan.openai_base_url),
             data_dir=plan.workdir / "agent-data",
             server_fix=plan.server_fix,
         )

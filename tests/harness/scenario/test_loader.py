@@ -51,7 +51,7 @@ def error_for(text: str, tmp_path: Path) -> ScenarioError:
 
 
 def test_a_good_scenario_loads_with_the_line_of_every_step(tmp_path: Path) -> None:
-    loaded = load_scenario(tmp_path / "s.yaml") if False else load(GOOD, tmp_path)
+    loaded = load(GOOD, tmp_path)
 
     assert loaded.name == "s"  # type: ignore[attr-defined]
     assert loaded.step_lines == (10, 11, 16, 17, 18)  # type: ignore[attr-defined]
@@ -85,6 +85,20 @@ def test_each_mistake_names_its_line(
     assert error.line == line, str(error)
     assert words in error.message
     assert str(error).startswith(f"{tmp_path / 's.yaml'}:{line}: ")
+
+
+def test_cache_write_over_the_openai_wire_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    # The OpenAI chunk has no cache-write field: the tokens would be dropped on the way and
+    # every mode would fail WRONG-TOTAL against arithmetic that counted them.
+    text = GOOD.replace("{usage: {input: 14000, output: 1000}}",
+                        "{usage: {input: 14000, output: 1000, cache_write: 500}}")
+    error = error_for(text, tmp_path)
+    assert error.line == 15, str(error)
+    assert "steps[1].prompt.model_steps[1].usage" not in error.message  # said in words, not paths
+    assert "agent: {provider: anthropic}" in error.message
+
+    fixed = text.replace("expect:", "agent: {provider: anthropic}\nexpect:")
+    assert load(fixed, tmp_path).scenario.agent.provider == "anthropic"  # type: ignore[attr-defined]
 
 
 def test_the_error_shows_the_offending_source_line(tmp_path: Path) -> None:

@@ -66,6 +66,13 @@ def test_a_plan_without_models_is_a_configure_error(tmp_path: Path) -> None:
         agent_config(empty)
 
 
+def test_the_anthropic_wire_format_is_refused_at_configure(tmp_path: Path) -> None:
+    anthropic = TargetPlan((PAID,), "http://127.0.0.1:1/v1", False, False, tmp_path,
+                           provider="anthropic")
+    with pytest.raises(TargetError, match=r"configure: .*anthropic wire format"):
+        agent_config(anthropic)
+
+
 @pytest.mark.parametrize("flavor", [OPENCODE, KILO], ids=lambda f: f.name)
 def test_environment_is_isolated_under_the_workdir(tmp_path: Path, flavor: object) -> None:
     from harness.targets.opencode_family import Flavor
