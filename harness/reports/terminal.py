@@ -114,6 +114,11 @@ def _failures(results: Sequence[RunResult]) -> list[RenderableType]:
     return blocks
 
 
+def _natural_width(console: Console, table: Table) -> int:
+    unbounded = console.options.update_width(1_000)
+    return max(console.width, console.measure(table, options=unbounded).maximum)
+
+
 def print_report(
     results: Sequence[RunResult],
     console: Console,
@@ -123,7 +128,11 @@ def print_report(
 ) -> None:
     """The full terminal report. ``written`` names the report files already written, by format,
     so that the last lines tell the reader where to look next."""
-    console.print(render_matrix(results))
+    matrix = render_matrix(results)
+    # A CI log or a pipe has no width of its own and Rich assumes 80 columns, which squeezed the
+    # scenario column to nothing; a log can be as wide as the table needs, a terminal cannot.
+    width = None if console.is_terminal else _natural_width(console, matrix)
+    console.print(matrix, width=width, crop=width is None)
     console.print()
     # Soft wrap: the explanation's own line breaks are the layout, and a long line stays one line
     # when it is copied out of the terminal or a CI log.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +36,27 @@ def test_matrix_names_every_surface_with_a_word_for_its_status(
     assert "store ✓ pass" in text
     assert "FAIL" not in text
     assert "MISSED" not in text
+
+
+def test_a_log_gets_the_whole_matrix_however_narrow_rich_thinks_it_is(
+    matrix_results: list[RunResult],
+) -> None:
+    # Not a terminal (a CI log, a pipe): Rich assumes 80 columns and used to crop the matrix there.
+    log = io.StringIO()
+    print_report(matrix_results, Console(file=log, width=80, color_system=None))
+    header = next(line for line in log.getvalue().splitlines() if "mode=none" in line)
+
+    assert "mode=both" in header
+    assert "scenario" in header
+    assert len(header) > 80
+
+
+def test_a_terminal_keeps_its_own_width(matrix_results: list[RunResult]) -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, width=80, color_system=None, force_terminal=True)
+    print_report(matrix_results, console)
+
+    assert max(len(line) for line in screen.getvalue().splitlines()) <= 80
 
 
 def test_a_mode_that_should_fail_but_passes_reads_missed_with_the_pairs_it_missed(
