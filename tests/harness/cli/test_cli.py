@@ -57,6 +57,22 @@ def test_schema_is_json_that_validates_a_shipped_scenario() -> None:
         jsonschema.validate({"version": 1, "steps": "nope"}, schema)
 
 
+@pytest.mark.parametrize("command", ["schema", "list"])
+def test_a_reader_that_leaves_early_is_no_error(command: str) -> None:
+    # `freshness schema | head`: the pipe is closed before the command has written.
+    child = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()
+    errors = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 0, errors
+    assert "Traceback" not in errors
+    assert "Broken pipe" not in errors
+
+
 def test_list_shows_each_mode_expectation() -> None:
     done = freshness("list", str(SCENARIO))
 
