@@ -14,10 +14,16 @@ from harness.verdict import Verdict
 
 __all__ = [
     "Finding",
+    "anomaly_label",
     "explain",
+    "explain_or_summarize",
     "failure_text",
+    "findings_text",
     "format_checkpoints",
     "group_findings",
+    "missing_sentences",
+    "unexpected_by_surface",
+    "unexpected_sentence",
     "unread_sentences",
 ]
 
@@ -214,22 +220,122 @@ def explain(history: History, finding: Finding, artifacts: str | None = None) ->
     return "\n".join(lines)
 
 
-def failure_text(history: History, verdict: Verdict, artifacts: str | None = None) -> str:
-    """Everything a reader needs about one run that did not meet its expectation."""
-    lines = [f"FAILED {history.path}::mode={verdict.mode}"]
-    if verdict.error is not None:
-        lines.append(f"ERROR  the run did not finish: {verdict.error}")
-        lines.append("  Nothing is known about this mode; an unfinished run is never a pass.")
-    lines.extend(unread_sentences(verdict))
-    unexpected = [a for v in verdict.surfaces.values() for a in v.unexpected]
-    for finding in group_findings(list(dict.fromkeys(unexpected))):
-        lines.append(explain(history, finding, artifacts))
+def anomaly_label(anomaly: Anomaly) -> str:
+    return f"{anomaly.code}({', '.join(anomaly.readouts)})"
+
+
+def explain_or_summarize(history: History, finding: Finding, artifacts: str | None = None) -> str:
+    try:
+        return explain(history, finding, artifacts)
+    except (KeyError, StopIteration, IndexError):
+        # A history that lost the witness's checkpoint (a run cut short, an edited trace) still
+        # deserves a report; say what is known rather than lose every other finding with it.
+        anomaly = finding.anomaly
+        return (
+            f"{anomaly.code}  {', '.join(anomaly.readouts)}  checkpoints"
+            f" {format_checkpoints(anomaly.checkpoints)} ({', '.join(finding.surfaces)})\n"
+            "  (the history does not hold these checkpoints, so they cannot be shown)"
+        )
+
+
+def findings_text(history: History, verdict: Verdict, artifacts: str | None = None) -> list[str]:
+    """The explanation of every finding in the run, each a block of lines."""
+    return [
+        explain_or_summarize(history, finding, artifacts)
+        for finding in group_findings(verdict.anomalies)
+        if finding.anomaly.checkpoints
+    ]
+
+
+def _expectation_at(history: History) -> str:
+    """Where the scenario states what this run must give, as `path:line` an editor opens."""
+    line = history.meta.get("expect_line")
+    return f"{history.path}:{line}" if isinstance(line, int) else history.path
+
+
+def _expectation_key(history: History) -> str:
+    target = history.meta.get("target", "reference")
+    return f"expect_targets: {target}" if history.mode == "shipped" else history.mode
+
+
+def _suggested(history: History, unexpected: list[tuple[Anomaly, list[str]]]) -> str:
+    """The unexpected anomalies written as a scenario's expectation (a YAML flow list)."""
+    by_code: dict[tuple[str, tuple[str, ...]], dict[str, None]] = {}
+    for anomaly, seen_on in unexpected:
+        # Name the surfaces only where another surface of the run reads the readout and did
+        # not show it; otherwise the expectation holds on every surface as written.
+        quiet_elsewhere = any(
+            set(anomaly.readouts) & set(history.readouts_on(surface))
+            for surface in history.surfaces
+            if surface not in seen_on
+        )
+        where = tuple(sorted(set(seen_on))) if quiet_elsewhere else ()
+        by_code.setdefault((anomaly.code, where), {}).update(dict.fromkeys(anomaly.readouts))
+    items = []
+    for (code, where), readouts in by_code.items():
+        item = f"{code}: [{', '.join(readouts)}]"
+        if where:
+            item += f", surfaces: [{', '.join(where)}]"
+        items.append("{" + item + "}")
+    return f"[{', '.join(items)}]"
+
+
+def unexpected_by_surface(verdict: Verdict) -> list[tuple[Anomaly, list[str]]]:
+    found: dict[Anomaly, list[str]] = {}
     for surface, surface_verdict in verdict.surfaces.items():
-        for code, readout in surface_verdict.missing:
-            lines.append(
-                f"MISSED  expected {code} on {readout} ({surface}), but the run never showed it:"
-                " the harness did not catch the bug it is meant to catch in this mode."
-            )
+        for anomaly in surface_verdict.unexpected:
+            found.setdefault(anomaly, []).append(surface)
+    return list(found.items())
+
+
+def unexpected_sentence(history: History, verdict: Verdict) -> list[str]:
+    """What the run raised that its expectation does not name, and how to state it if meant."""
+    unexpected = unexpected_by_surface(verdict)
+    if not unexpected:
+        return []
+    named = "; ".join(
+        f"{anomaly_label(anomaly)} on {', '.join(surfaces)}" for anomaly, surfaces in unexpected
+    )
+    key = _expectation_key(history)
+    it = "it" if len(unexpected) == 1 else "them"
+    return [
+        f"UNEXPECTED for mode={verdict.mode}: {named}. The expectation at"
+        f" {_expectation_at(history)} does not name {it}: a regression, or, if this is what the"
+        f" run should give, write there `{key}: {_suggested(history, unexpected)}`"
+    ]
+
+
+def missing_sentences(history: History, verdict: Verdict) -> list[str]:
+    """One sentence per expected (code, readout) that no surface showed, surfaces named once."""
+    where: dict[tuple[str, str], list[str]] = {}
+    for surface, surface_verdict in verdict.surfaces.items():
+        for pair in surface_verdict.missing:
+            where.setdefault(pair, []).append(surface)
+    return [
+        f"MISSED  expected {code} on {readout} ({', '.join(surfaces)}) but the run never showed"
+        " it: either the harness did not catch the bug this mode reproduces, or the expectation"
+        f" at {_expectation_at(history)} no longer says what this mode does."
+        for (code, readout), surfaces in where.items()
+    ]
+
+
+def failure_text(history: History, verdict: Verdict, artifacts: str | None = None) -> str:
+    """Everything a reader needs about one run that did not meet its expectation: its id, each
+    finding explained, what was unexpected, what was missed. Every report prints these words."""
+    lines = [f"FAILED {history.path}::mode={verdict.mode}"]
+    lines.extend(unread_sentences(verdict))
+    if verdict.error is not None:
+        lines.append(
+            f"ERROR  the run did not finish: {verdict.error}. Nothing is known about this mode;"
+            " it counts as a failure, never as a pass."
+        )
+        if artifacts:
+            lines.append(f"  Artifacts: {artifacts}")
+        if verdict.anomalies:
+            lines.append("  Found before the run stopped:")
+    lines.extend(findings_text(history, verdict, artifacts))
+    lines.extend(unexpected_sentence(history, verdict))
+    lines.extend(missing_sentences(history, verdict))
     return "\n".join(lines)
 
 

@@ -33,7 +33,7 @@ from harness.expected import ExpectedState
 from harness.history import Checkpoint, History, Reading, write_trace
 from harness.model_server import ModelServer, ModelStep, ScriptedModel, ToolCall, Usage
 from harness.scenario.loader import LoadedScenario
-from harness.scenario.model import RunMode
+from harness.scenario.model import SHIPPED, RunMode
 from harness.scenario.steps import BaseStep, ModelStepSpec
 from harness.staleness import Staleness, summarize_staleness
 from harness.targets.base import ModelPlan, RunningTarget, Target, TargetPlan
@@ -532,6 +532,9 @@ async def run_scenario(
     )
     target = target or _default_target()
     history.meta["target"] = target.name
+    expect_line = loaded.expect_lines.get(target.name if mode == SHIPPED else mode)
+    if expect_line is not None:
+        history.meta["expect_line"] = expect_line
     model = ScriptedModel(model_id="scripted", gated=True)
     model_server = ModelServer(model)
     opened: list[Surface] = []

@@ -10,19 +10,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from harness.anomalies import Anomaly
 from harness.display import parse_cost, parse_tokens
-from harness.explain import (
-    Finding,
-    explain,
-    format_checkpoints,
-    group_findings,
-    unread_sentences,
-)
+from harness.explain import anomaly_label, group_findings
+from harness.explain import failure_text as explain_failure
+from harness.explain import findings_text as explain_findings
 from harness.readouts import READOUTS
 from harness.scenario.model import FIX_MODES
 from harness.staleness import Staleness, summarize_staleness
-from harness.verdict import Status, Verdict
+from harness.verdict import Status
 
 if TYPE_CHECKING:
     # Only for types: importing the runner would pull in the drivers and an HTTP client.
@@ -40,7 +35,6 @@ __all__ = [
     "failure_text",
     "findings_text",
     "matrix_rows",
-    "missing_sentences",
     "modes_in",
     "run_id",
     "staleness_over",
@@ -76,78 +70,14 @@ def run_id(result: RunResult) -> str:
     return f"{result.history.path}::mode={result.mode}"
 
 
-def anomaly_label(anomaly: Anomaly) -> str:
-    return f"{anomaly.code}({', '.join(anomaly.readouts)})"
-
-
-def missing_sentences(verdict: Verdict) -> list[str]:
-    """One sentence per expected (code, readout) that no surface showed, surfaces named once."""
-    where: dict[tuple[str, str], list[str]] = {}
-    for surface, surface_verdict in verdict.surfaces.items():
-        for pair in surface_verdict.missing:
-            where.setdefault(pair, []).append(surface)
-    return [
-        f"MISSED  expected {code} on {readout} ({', '.join(surfaces)}) but the run never showed"
-        " it: the harness did not catch the bug."
-        for (code, readout), surfaces in where.items()
-    ]
-
-
-def _unexpected(verdict: Verdict) -> list[tuple[Anomaly, list[str]]]:
-    found: dict[Anomaly, list[str]] = {}
-    for surface, surface_verdict in verdict.surfaces.items():
-        for anomaly in surface_verdict.unexpected:
-            found.setdefault(anomaly, []).append(surface)
-    return list(found.items())
-
-
-def _explain_or_summarize(result: RunResult, finding: Finding) -> str:
-    try:
-        return explain(result.history, finding, artifacts=f"{result.artifacts}/")
-    except (KeyError, StopIteration, IndexError):
-        # A history that lost the witness's checkpoint (a run cut short, an edited trace) still
-        # deserves a report; say what is known rather than lose every other finding with it.
-        anomaly = finding.anomaly
-        return (
-            f"{anomaly.code}  {', '.join(anomaly.readouts)}  checkpoints"
-            f" {format_checkpoints(anomaly.checkpoints)} ({', '.join(finding.surfaces)})\n"
-            "  (the history does not hold these checkpoints, so they cannot be shown)"
-        )
+def failure_text(result: RunResult) -> str:
+    """The house-style failure of one run (see :func:`harness.explain.failure_text`)."""
+    return explain_failure(result.history, result.verdict, f"{result.artifacts}/")
 
 
 def findings_text(result: RunResult) -> list[str]:
     """The explanation of every finding in the run, each a block of lines."""
-    return [
-        _explain_or_summarize(result, finding)
-        for finding in group_findings(result.verdict.anomalies)
-        if finding.anomaly.checkpoints
-    ]
-
-
-def failure_text(result: RunResult) -> str:
-    """The house-style failure: the run's id, each finding explained, then what was missed."""
-    verdict = result.verdict
-    lines = [f"FAILED {run_id(result)}"]
-    lines.extend(unread_sentences(verdict))
-    if verdict.error is not None:
-        lines.append(
-            f"ERROR  the run did not finish: {verdict.error}. Nothing is known about this mode;"
-            " it counts as a failure, never as a pass."
-        )
-        lines.append(f"  Artifacts: {result.artifacts}/")
-        if verdict.anomalies:
-            lines.append("  Found before the run stopped:")
-    lines.extend(findings_text(result))
-    unexpected = _unexpected(verdict)
-    if unexpected:
-        named = "; ".join(
-            f"{anomaly_label(anomaly)} on {', '.join(surfaces)}" for anomaly, surfaces in unexpected
-        )
-        lines.append(
-            f"UNEXPECTED for mode={result.mode}: {named}. The scenario does not expect it."
-        )
-    lines.extend(missing_sentences(verdict))
-    return "\n".join(lines)
+    return explain_findings(result.history, result.verdict, f"{result.artifacts}/")
 
 
 def caught_line(result: RunResult) -> str:

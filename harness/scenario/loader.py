@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,9 @@ class LoadedScenario:
     step_lines: tuple[int, ...]
     """The line where each step was written, by step index."""
     source: str
+    expect_lines: Mapping[str, int] = field(default_factory=dict)
+    """Where each fix mode's (and each target's) expectation is written, so a run that does not
+    meet it can point there."""
 
     @property
     def name(self) -> str:
@@ -126,7 +129,14 @@ def load_scenario(path: Path, text: str | None = None) -> LoadedScenario:
                 f"steps[{index}] {step.kind}: {error}",
                 _source_line(loaded.text, step_lines[index]),
             ) from None
-    return LoadedScenario(scenario, path, step_lines, loaded.text)
+    expect_lines: dict[str, int] = {
+        mode: loaded.lines.line_of(("expect", mode)) for mode in scenario.expect
+    }
+    expect_lines.update(
+        (target, loaded.lines.line_of(("expect_targets", target)))
+        for target in scenario.expect_targets
+    )
+    return LoadedScenario(scenario, path, step_lines, loaded.text, expect_lines)
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Path]:

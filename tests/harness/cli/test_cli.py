@@ -65,7 +65,8 @@ def test_a_reader_that_leaves_early_is_no_error(command: str) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout is not None
+    assert child.stderr is not None
     child.stdout.close()
     errors = child.stderr.read().decode()
     assert child.wait(timeout=60) == 0, errors
@@ -120,6 +121,33 @@ def test_a_scenario_expecting_a_failure_the_harness_does_not_see_fails_the_run(
     assert done.returncode == 1
     assert "MISSED" in done.stdout
     assert "FROZEN-UNTIL-RELOAD on sidebar.cost" in done.stdout
+    server_line = wrong.read_text().splitlines().index("  server:") + 1
+    assert f"the expectation at {wrong}:{server_line} no longer says" in done.stdout
+
+
+def test_an_unexpected_anomaly_suggests_the_expectation_that_would_state_it(
+    tmp_path: Path,
+) -> None:
+    # A new scenario that says mode none passes: the run shows the bug, and the failure says
+    # what to write instead. Written back as suggested, the same run meets its expectation.
+    text = SCENARIO.read_text()
+    stated = text[text.index("  none:"):text.index("  client:")]
+    naive = tmp_path / "naive.yaml"
+    naive.write_text(text.replace(stated, "  none: pass\n"))
+    args = ("--mode", "none", "--surface", "store,protocol", "--runs-dir", str(tmp_path / "runs"))
+
+    done = freshness("run", str(naive), *args)
+
+    assert done.returncode == 1
+    none_line = naive.read_text().splitlines().index("  none: pass") + 1
+    [unexpected] = [line for line in done.stdout.splitlines() if line.startswith("UNEXPECTED")]
+    assert f"The expectation at {naive}:{none_line} does not name them" in unexpected
+    suggestion = unexpected.split("write there `", 1)[1].rstrip("`")
+    assert suggestion.startswith("none: [{FROZEN-UNTIL-RELOAD: [")
+
+    naive.write_text(naive.read_text().replace("  none: pass", f"  {suggestion}"))
+    again = freshness("run", str(naive), *args)
+    assert again.returncode == 0, again.stdout
 
 
 def test_the_console_script_is_installed() -> None:

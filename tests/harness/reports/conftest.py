@@ -62,6 +62,8 @@ def _history(
         mode=mode,
         surfaces=tuple(SURFACE_READOUTS),
     )
+    if mode in loaded.expect_lines:  # as the runner records it
+        history.meta["expect_line"] = loaded.expect_lines[mode]
     last = len(loaded.scenario.steps)
     previous_live: dict[str, str] = {}
     for position, step in enumerate(loaded.scenario.steps):

@@ -53,7 +53,7 @@ def test_missed_is_a_failure_and_a_crash_is_an_error(
     missed = cases[("scenarios/<script>alert(1)</script>.yaml", "mode=none")].find("failure")
     assert missed is not None
     assert missed.get("type") == "missed"
-    assert "the harness did not catch the bug" in (missed.text or "")
+    assert "the harness did not catch the bug this mode reproduces" in (missed.text or "")
 
     crashed = cases[("scenarios/crashes.yaml", "mode=server")]
     error = crashed.find("error")

@@ -70,7 +70,8 @@ def test_a_mode_that_should_fail_but_passes_reads_missed_with_the_pairs_it_misse
     assert "FAILED scenarios/core/three-step-turn.yaml::mode=none" in text
     assert (
         "expected FROZEN-UNTIL-RELOAD on sidebar.cost (store) but the run never showed it:"
-        " the harness did not catch the bug" in text
+        " either the harness did not catch the bug this mode reproduces, or the expectation at"
+        " scenarios/core/three-step-turn.yaml:26 no longer says what this mode does." in text
     )
     assert "1 run: 0 passed, 0 expected failures caught, 1 failed" in text
 
@@ -87,7 +88,12 @@ def test_an_unexpected_anomaly_fails_in_house_style(make_result: MakeResult) -> 
     assert "LOCKSTEP-BROKEN" in lines[start + 2]
     assert "  Then: sidebar.tokens, sidebar.percent advanced over checkpoints 3-7" in text
     assert "  Witness: cp 3 (line 19). Artifacts: .freshness/runs/" in text
-    assert "UNEXPECTED for mode=server: FROZEN-UNTIL-RELOAD(sidebar.cost) on store." in text
+    assert (
+        "UNEXPECTED for mode=server: FROZEN-UNTIL-RELOAD(sidebar.cost) on store. The expectation"
+        " at scenarios/core/three-step-turn.yaml:30 does not name it: a regression, or, if this"
+        " is what the run should give, write there"
+        " `server: [{FROZEN-UNTIL-RELOAD: [sidebar.cost]}]`" in text
+    )
     assert "store ✗ FAIL" in text
 
 
