@@ -38,19 +38,24 @@ class ScenarioError(FreshnessError):
     line: int
     message: str
     source_lines: list[str] = field(default_factory=list)
+    also: list[tuple[int, str]] = field(default_factory=list)
+    """Further problems found in the same pass, as (line, message): each on a line of its own,
+    so one edit-and-rerun fixes them all."""
 
     def __post_init__(self) -> None:
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        first = f"{self.path}:{self.line}: {self.message}"
+        return "\n".join([first, *(f"{self.path}:{line}: {text}" for line, text in self.also)])
 
     def with_source(self) -> str:
         """The one-line error followed by the offending source line, as a reader wants it."""
         if not self.source_lines:
             return str(self)
         shown = "\n".join(f"  {self.line:>4} | {text}" for text in self.source_lines[:1])
-        return f"{self}\n{shown}"
+        first, *rest = str(self).splitlines()
+        return "\n".join([first, shown, *rest])
 
 
 class TargetError(FreshnessError):

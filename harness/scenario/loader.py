@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from harness.errors import ScenarioError
 from harness.expected import ExpectedState, ScenarioArithmeticError
 from harness.scenario.model import Scenario
+from harness.scenario.steps import STEP_KIND_NAMES
 from harness.scenario.yaml_lines import LineMap, load_yaml_with_lines
 
 __all__ = ["LoadedScenario", "discover", "load_scenario", "load_scenarios"]
@@ -57,9 +58,33 @@ def _readable_location(loc: tuple[str | int, ...], data: Any) -> tuple[tuple[str
     return tuple(real), shown
 
 
-def _message(error: Any, field_path: str) -> str:
+def _at(data: Any, loc: tuple[str | int, ...]) -> Any:
+    for part in loc:
+        data = data[part]
+    return data
+
+
+def _step_shape_hint(raw: Any) -> str | None:
+    """A step written with several keys is almost always a mis-indented argument."""
+    if not isinstance(raw, dict) or len(raw) < 2:
+        return None
+    keys = [str(key) for key in raw]
+    kinds = [key for key in keys if key in STEP_KIND_NAMES]
+    if len(kinds) != 1:
+        return None
+    others = [key for key in keys if key != kinds[0]]
+    return (
+        f"a step is one key, its kind; this one has {len(keys)} ({', '.join(keys)}):"
+        f" should {', '.join(f'`{key}`' for key in others)} be indented under `{kinds[0]}:`?"
+    )
+
+
+def _message(error: Any, field_path: str, raw: Any = None) -> str:
     text = str(error["msg"])
-    if error["type"] == "extra_forbidden":
+    hint = _step_shape_hint(raw) if error["type"] == "unknown_step" else None
+    if hint is not None:
+        text = hint
+    elif error["type"] == "extra_forbidden":
         text = "unknown key (check its spelling, or the schema: `freshness schema`)"
     elif error["type"] == "missing":
         text = "required key is missing"
@@ -67,21 +92,36 @@ def _message(error: Any, field_path: str) -> str:
     return f"{field_path}: {text}" if field_path else text
 
 
+MAX_PROBLEMS_SHOWN = 10
+
+
 def _validation_error(
     path: Path, error: ValidationError, data: Any, lines: LineMap
 ) -> ScenarioError:
-    # Of a union's failed alternatives, the one that got furthest into the data says what is wrong.
-    first = max(
-        error.errors(),
-        key=lambda e: len(_readable_location(tuple(e["loc"]), data)[0]),
-    )
-    real_loc, shown = _readable_location(tuple(first["loc"]), data)
-    if first["type"] == "missing" and real_loc == tuple(first["loc"][:-1]):
-        shown = f"{shown}.{first['loc'][-1]}" if shown else str(first["loc"][-1])
-    line = lines.line_of(real_loc)
-    more = len(error.errors()) - 1
-    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return ScenarioError(path, line, _message(first, shown) + suffix)
+    # A union reports every alternative it tried; the one that got furthest into the data says
+    # what is wrong there, and an alternative that failed higher up the same path is noise.
+    deepest: dict[tuple[str | int, ...], tuple[tuple[str | int, ...], str, Any]] = {}
+    for problem in sorted(error.errors(), key=lambda e: -len(e["loc"])):
+        real_loc, shown = _readable_location(tuple(problem["loc"]), data)
+        key = real_loc
+        if problem["type"] == "missing" and real_loc == tuple(problem["loc"][:-1]):
+            # A missing key is a problem of its own, not a union alternative of its parent.
+            key = (*real_loc, problem["loc"][-1])
+            shown = f"{shown}.{problem['loc'][-1]}" if shown else str(problem["loc"][-1])
+        if any(other[: len(key)] == key for other in deepest):
+            continue
+        deepest[key] = (real_loc, shown, problem)
+    found = [
+        (lines.line_of(real_loc), _message(problem, shown, _at(data, real_loc)))
+        for real_loc, shown, problem in deepest.values()
+    ]
+    found.sort(key=lambda item: item[0])
+    (line, message), *rest = found
+    also = rest[:MAX_PROBLEMS_SHOWN]
+    if len(rest) > len(also):
+        last = also.pop()
+        also.append((last[0], f"{last[1]} (and {len(rest) - len(also) - 1} more problems)"))
+    return ScenarioError(path, line, message, also=also)
 
 
 def _source_line(text: str, line: int) -> list[str]:

@@ -18,6 +18,7 @@ from harness.expected import ExpectedState, ScenarioArithmeticError
 
 __all__ = [
     "STEP_KINDS",
+    "STEP_KIND_NAMES",
     "Actions",
     "AttachClientStep",
     "BaseStep",
@@ -511,6 +512,9 @@ STEP_KINDS: tuple[type[BaseStep], ...] = (
     DuplicateEventStep,
     DelayEventStep,
 )
+
+
+STEP_KIND_NAMES: frozenset[str] = frozenset(kind.kind for kind in STEP_KINDS)
 
 
 def _kind_of(raw: Any) -> str | None:

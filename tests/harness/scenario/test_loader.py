@@ -87,6 +87,38 @@ def test_each_mistake_names_its_line(
     assert str(error).startswith(f"{tmp_path / 's.yaml'}:{line}: ")
 
 
+def test_an_argument_dedented_out_of_its_step_is_named(tmp_path: Path) -> None:
+    text = GOOD.replace("      model_steps:\n        - {tool", "    model_steps:\n      - {tool")
+    text = text.replace("        - {usage: {input: 14000", "      - {usage: {input: 14000")
+
+    error = error_for(text, tmp_path)
+
+    assert error.line == 11, str(error)
+    assert "this one has 2 (prompt, model_steps)" in error.message
+    assert "should `model_steps` be indented under `prompt:`?" in error.message
+
+
+def test_every_problem_of_one_pass_is_listed_each_at_its_line(tmp_path: Path) -> None:
+    text = (
+        GOOD.replace("sessions:", "sesions:")
+        .replace("input: 12000", "input: -3")
+        .replace("  client: pass", "  client: pas")
+    )
+
+    error = error_for(text, tmp_path)
+    lines = str(error).splitlines()
+
+    assert lines == [
+        f"{tmp_path / 's.yaml'}:1: sessions: required key is missing",
+        f"{tmp_path / 's.yaml'}:7: sesions: unknown key (check its spelling, or the schema:"
+        " `freshness schema`)",
+        f"{tmp_path / 's.yaml'}:14: steps[1].prompt.model_steps[0].usage.input: Input should be"
+        " greater than or equal to 0",
+        f"{tmp_path / 's.yaml'}:22: expect.client: Input should be 'pass'",
+    ]
+    assert "more problem" not in str(error)
+
+
 def test_cache_write_over_the_openai_wire_is_refused_where_it_is_written(tmp_path: Path) -> None:
     # The OpenAI chunk has no cache-write field: the tokens would be dropped on the way and
     # every mode would fail WRONG-TOTAL against arithmetic that counted them.
