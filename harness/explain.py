@@ -152,10 +152,10 @@ def _argument(history: History, anomaly: Anomaly) -> str:
         ]
         lead = f"{', '.join(moving)} advanced over checkpoints {span}; " if moving else ""
         if anomaly.code == FROZEN:
-            middle = (
-                f"{readout} never moved live (it stayed at"
-                f" {_where_it_stayed(history, surface, anomaly)})"
-            )
+            stayed = _where_it_stayed(history, surface, anomaly)
+            # Moved between stretches by a side effect (a rename's update): not "never moved".
+            still = "did not follow live" if ", then " in stayed else "never moved live"
+            middle = f"{readout} {still} (it stayed at {stayed})"
         else:
             middle = f"{readout} moved live but stayed behind what storage held"
         tail = (

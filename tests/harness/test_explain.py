@@ -50,7 +50,8 @@ def test_a_freeze_that_a_side_effect_interrupted_names_both_stretches() -> None:
     text = explain(RENAMED, finding)
 
     assert text.splitlines()[0] == "FROZEN-UNTIL-RELOAD  sidebar.cost  checkpoints 2, 4 (store)"
-    assert "it stayed at $0.00 at 2, then $0.09 at 4" in text
+    assert "sidebar.cost did not follow live (it stayed at $0.00 at 2, then $0.09 at 4)" in text
+    assert "never moved" not in text  # it did move once, on the side effect
     assert "sidebar.tokens advanced" in text
     assert "Witness: cp 2 (line 21)." in text
 
