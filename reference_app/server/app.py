@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from ..web import mount_web
 from .agent import Agent
 from .auth import BasicPasswordMiddleware
+from .body_limit import BodyLimitMiddleware
 from .bus import Bus
 from .clock import now_ms
 from .config import AgentConfig
@@ -75,6 +76,8 @@ def create_app(config: AgentConfig) -> FastAPI:
     install_error_handlers(app)
     app.include_router(router)
     mount_web(app)
+    # Added last, so it runs first: an oversized body is refused before anything reads it.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
     if config.password:
         app.add_middleware(BasicPasswordMiddleware, password=config.password)
     return app

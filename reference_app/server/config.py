@@ -83,6 +83,9 @@ class AgentConfig(_Strict):
     password: str | None = None
     generate_titles: bool = False
     max_steps: int = Field(default=50, ge=1)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    """Largest request body accepted (413 beyond it): a title or prompt is stored and sent back
+    to every client, so an unbounded one grows memory and every later list response."""
     event_faults: bool = False
     """Test switch: POST /_test/event_faults may then duplicate or delay the next event of a
     type. Never on in a real deployment."""

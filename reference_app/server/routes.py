@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sse_starlette import EventSourceResponse
 
 from . import events
@@ -28,9 +28,34 @@ router = APIRouter()
 MAX_LIMIT = 2**63 - 1
 
 
+def _refuse_lone_surrogates(value: Any) -> None:
+    # JSON may escape half a UTF-16 pair ("\\ud800"); Python decodes it to a str that UTF-8
+    # cannot encode, so storing it crashed the turn and every later read of the session.
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(
+                "contains a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text"
+            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_lone_surrogates(key)
+            _refuse_lone_surrogates(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_lone_surrogates(item)
+
+
 class _Body(BaseModel):
     # Unknown fields are refused, as opencode's schemas (additionalProperties: false) do.
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_only(cls, value: Any) -> Any:
+        _refuse_lone_surrogates(value)
+        return value
 
 
 class SessionCreateBody(_Body):

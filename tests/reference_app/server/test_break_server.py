@@ -4,6 +4,7 @@ delete in the middle of a turn. No 5xx, no hang, totals exact."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from harness.model_server import ModelStep, ScriptedModel, Usage
 from tests.reference_app.server.server_helpers import (
+    MODEL_ID,
     cost_of,
     new_session,
     of_type,
@@ -149,3 +151,82 @@ async def test_a_compaction_the_provider_fails_is_reported_not_a_crash(
     await log.wait_for(of_type("session.error"))
     assert (await http.get(f"{base_url}/session/status")).json() == {}
     assert await session_cost(http, base_url, session_id) == pytest.approx(cost_of(A))
+
+
+LONE_SURROGATE = '"\\ud800"'  # valid JSON text; half a UTF-16 pair, which UTF-8 cannot encode
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/session", '{"title": %s}'),
+        ("POST", "/session", '{"metadata": {"note": [%s]}}'),
+        ("PATCH", "/session/{id}", '{"title": %s}'),
+        ("POST", "/session/{id}/prompt_async",
+         '{"parts": [{"type": "text", "text": %s}],'
+         ' "model": {"providerID": "scripted", "modelID": "%s"}}'),
+    ],
+    ids=["create-title", "create-metadata", "rename", "prompt"],
+)
+async def test_a_lone_surrogate_is_a_400_and_the_session_stays_usable(
+    model: ScriptedModel, start_agent: Callable[..., str], http: httpx.AsyncClient,
+    *, method: str, path: str, body: str,
+) -> None:
+    base_url = start_agent(server_fix=True)
+    session_id = await new_session(http, base_url)
+    values = (LONE_SURROGATE, MODEL_ID) if "prompt" in path else (LONE_SURROGATE,)
+
+    response = await http.request(
+        method, base_url + path.format(id=session_id), content=body % values,
+        headers={"content-type": "application/json"},
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json()["name"] == "BadRequest"
+    message = response.json()["data"]["message"]
+    assert message.startswith(("title:", "metadata", "parts.0.text:")), message
+    # Nothing was stored: the session still reads and still runs a turn.
+    assert (await http.get(f"{base_url}/session/{session_id}/message")).status_code == 200
+    model.load([ModelStep(text="fine", usage=A)])
+    await prompt(http, base_url, session_id)
+    model.release_all()
+    for _ in range(100):
+        if await session_cost(http, base_url, session_id) == pytest.approx(cost_of(A)):
+            break
+        await asyncio.sleep(0.05)
+    assert await session_cost(http, base_url, session_id) == pytest.approx(cost_of(A))
+
+
+async def _raw_post(base_url: str, head: bytes, body: bytes) -> tuple[int, dict[str, Any]]:
+    """POST over a bare socket: the test controls what is declared and what is sent."""
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST /session HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                 + head + b"\r\n" + body)
+    await writer.drain()
+    raw = await asyncio.wait_for(reader.read(), 10)
+    writer.close()
+    status_line, _, rest = raw.partition(b"\r\n")
+    payload = rest.partition(b"\r\n\r\n")[2]
+    return int(status_line.split()[1]), json.loads(payload)
+
+
+async def test_a_body_over_the_limit_is_a_413_before_it_is_stored(
+    start_agent: Callable[..., str], http: httpx.AsyncClient,
+) -> None:
+    base_url = start_agent(max_body_bytes=64 * 1024)
+
+    # Declared too large: refused with none of the body sent.
+    declared = await _raw_post(base_url, b"content-length: 10000000\r\n", b"")
+    # Chunked: refused once what arrived passes the cap.
+    piece = b'{"title": "' + b"x" * 70_000 + b'"}'
+    chunk = b"%x\r\n%s\r\n0\r\n\r\n" % (len(piece), piece)
+    chunked = await _raw_post(base_url, b"transfer-encoding: chunked\r\n", chunk)
+
+    for status, body in (declared, chunked):
+        assert status == 413, body
+        assert "limit of 65,536 bytes" in body["data"]["message"]
+    assert (await http.get(f"{base_url}/session")).json() == []
+    small = await http.post(f"{base_url}/session", json={"title": "x" * 1000})
+    assert small.status_code == 200
+    assert small.json()["title"] == "x" * 1000
