@@ -105,6 +105,16 @@ def _run(args: argparse.Namespace) -> int:
         # Named like every other bad input (`path:line: message`), so an editor or CI log
         # links it; the folder searched is the place to fix.
         raise ScenarioError(paths[0], 1, "no scenario files found here (looked for *.yaml)")
+    # A scenario for none of the chosen surfaces would run on nothing, judge nothing and count
+    # as passed; it is left out, and said so.
+    skipped = [s for s in scenarios if not set(s.scenario.surfaces) & set(args.surface)]
+    scenarios = [s for s in scenarios if s not in skipped]
+    if not scenarios:
+        wanted = sorted({name for s in skipped for name in s.scenario.surfaces})
+        raise FreshnessError(
+            f"no scenario given applies to {', '.join(args.surface)}"
+            f" (they apply to {', '.join(wanted)})"
+        )
     # An unknown name is bad input: fail before anything starts.
     target = make_target(args.target)
     modes: list[RunMode]
@@ -122,8 +132,15 @@ def _run(args: argparse.Namespace) -> int:
     console.print(
         f"[bold]freshness[/] {len(scenarios)} scenario(s) x {len(modes)} mode(s)"
         f" against {args.target}"
-        f" on {', '.join(args.surface)} -> {runs_dir}"
+        f" on {', '.join(args.surface)} -> {runs_dir}",
+        soft_wrap=True,
     )
+    for loaded in skipped:
+        console.print(
+            f"skipped {loaded.path}: it applies to {', '.join(loaded.scenario.surfaces)} only",
+            markup=False,
+            soft_wrap=True,
+        )
     results = asyncio.run(
         run_matrix(
             scenarios,

@@ -11,6 +11,7 @@ from fnmatch import fnmatchcase
 
 __all__ = [
     "LOCKSTEP_GROUPS",
+    "OPTIONAL_GROUPS",
     "READOUTS",
     "Kind",
     "Readout",
@@ -32,6 +33,9 @@ class Readout:
     kind: Kind
     measures: str
     """What the value is: "tokens", "percent" or "cost"."""
+    group: str | None = None
+    """The optional group it belongs to: shown only by a scenario that needs it (see
+    ``OPTIONAL_GROUPS``); None for the readouts every run shows."""
 
 
 READOUTS: dict[str, Readout] = {
@@ -47,13 +51,19 @@ READOUTS: dict[str, Readout] = {
         Readout("session.cost", Kind.CUMULATIVE, "cost"),
         # A parent session's spend with its subagents' (child sessions') added, each once. Shown
         # only where a scenario has subagents.
-        Readout("sidebar.family.cost", Kind.CUMULATIVE, "cost"),
-        Readout("session.family.cost", Kind.CUMULATIVE, "cost"),
+        Readout("sidebar.family.cost", Kind.CUMULATIVE, "cost", group="family"),
+        Readout("session.family.cost", Kind.CUMULATIVE, "cost", group="family"),
         # How many sessions the session list holds: shown where scenarios delete sessions, so a
         # list that merges a resync into stale state (instead of replacing it) shows.
-        Readout("sessions.count", Kind.OCCUPANCY, "count"),
+        Readout("sessions.count", Kind.OCCUPANCY, "count", group="list"),
     )
 }
+
+OPTIONAL_GROUPS: dict[str, str] = {
+    "family": "a scenario with subagents (a session with `parent:`)",
+    "list": "a scenario that deletes a session (`delete_session`)",
+}
+"""What makes a scenario show each optional group of readouts."""
 
 # Readouts shown in one box: a user expects them to move at the same checkpoints.
 LOCKSTEP_GROUPS: tuple[tuple[str, ...], ...] = (

@@ -84,6 +84,11 @@ def _message(error: Any, field_path: str, raw: Any = None) -> str:
     hint = _step_shape_hint(raw) if error["type"] == "unknown_step" else None
     if hint is not None:
         text = hint
+    elif error["type"] == "literal_error" and error.get("ctx", {}).get("expected") == "'pass'":
+        text = (
+            "write `pass`, or a list of the anomalies it must raise"
+            " (`- FROZEN-UNTIL-RELOAD: [sidebar.cost]`)"
+        )
     elif error["type"] == "extra_forbidden":
         text = "unknown key (check its spelling, or the schema: `freshness schema`)"
     elif error["type"] == "missing":
@@ -159,6 +164,9 @@ def load_scenario(path: Path, text: str | None = None) -> LoadedScenario:
                 _source_line(loaded.text, step_lines[index]),
             )
     state = ExpectedState.for_scenario(scenario)
+    for where, problem in scenario.expectation_problems(state.shows):
+        line = loaded.lines.line_of(where)
+        raise ScenarioError(path, line, problem, _source_line(loaded.text, line))
     for index, step in enumerate(scenario.steps):
         try:
             step.apply(state)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.anomalies import EXPECTABLE_CODES
-from harness.readouts import READOUTS, expand_patterns
+from harness.readouts import OPTIONAL_GROUPS, READOUTS, expand_patterns
 from harness.scenario.steps import Step, UsageSpec
 
 __all__ = [
@@ -85,7 +85,7 @@ class ExpectedAnomaly(_Strict):
     """One anomaly a fix mode must raise: its code, the readouts (glob patterns) and surfaces."""
 
     code: str
-    readouts: tuple[str, ...]
+    readouts: Annotated[tuple[str, ...], Field(min_length=1)]
     surfaces: tuple[str, ...] | None = None
 
     @model_validator(mode="before")
@@ -136,7 +136,7 @@ def _known_surfaces(surfaces: tuple[str, ...] | None) -> tuple[str, ...] | None:
     return surfaces
 
 
-Expectation = Literal["pass"] | list[ExpectedAnomaly]
+Expectation = Literal["pass"] | Annotated[list[ExpectedAnomaly], Field(min_length=1)]
 
 
 DocPath = tuple[str | int, ...]
@@ -164,8 +164,9 @@ class Scenario(_Strict):
     sessions: Annotated[dict[str, SessionSpec], Field(min_length=1)]
     steps: Annotated[list[Step], Field(min_length=1, max_length=10_000)]
     expect: dict[FixMode, Expectation]
-    surfaces: tuple[str, ...] = SURFACES
-    """Surfaces this scenario applies to; others skip it (and say so)."""
+    surfaces: Annotated[tuple[str, ...], Field(min_length=1)] = SURFACES
+    """Surfaces this scenario applies to; others skip it (and say so). Never empty: a scenario
+    that applies nowhere judges nothing, and nothing judged read as a pass."""
     agent: AgentSpec = AgentSpec()
     expect_targets: dict[str, Expectation] = Field(default_factory=dict)
     """What real agents do today, by target name (``opencode``, ``kilo``): they have no fix
@@ -218,6 +219,38 @@ class Scenario(_Strict):
                     " (write `pass` or the anomalies it must raise)",
                 )
             )
+        return problems
+
+    def expectation_problems(
+        self, shows: frozenset[str]
+    ) -> list[tuple[tuple[str | int, ...], str]]:
+        """Expected anomalies that name only readouts this scenario never shows: they would
+        require nothing, and a run that cannot show the bug would read as caught or pass."""
+        visible = {
+            name for name, known in READOUTS.items() if known.group is None or known.group in shows
+        }
+        stated: list[tuple[str, str, Expectation]] = [
+            ("expect", mode, expected) for mode, expected in self.expect.items()
+        ]
+        stated += [("expect_targets", t, expected) for t, expected in self.expect_targets.items()]
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        for key, name, expected in stated:
+            if expected == "pass":
+                continue
+            for index, anomaly in enumerate(expected):
+                if expand_patterns(anomaly.readouts, visible):
+                    continue
+                groups = {
+                    READOUTS[r].group for r in expand_patterns(anomaly.readouts, set(READOUTS))
+                }
+                needs = " or ".join(OPTIONAL_GROUPS[g] for g in sorted(g for g in groups if g))
+                problems.append(
+                    (
+                        (key, name, index, anomaly.code),
+                        f"{', '.join(anomaly.readouts)} is shown only by {needs}; this scenario"
+                        " never shows it, so the expectation would require nothing",
+                    )
+                )
         return problems
 
     def expectation(self, mode: RunMode, target: str = "reference") -> tuple[ExpectedAnomaly, ...]:

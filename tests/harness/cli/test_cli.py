@@ -150,6 +150,23 @@ def test_an_unexpected_anomaly_suggests_the_expectation_that_would_state_it(
     assert again.returncode == 0, again.stdout
 
 
+def test_a_scenario_for_other_surfaces_is_skipped_and_said_not_counted_passed(
+    tmp_path: Path,
+) -> None:
+    web_only = tmp_path / "web-only.yaml"
+    web_only.write_text(SCENARIO.read_text().replace("expect:", "surfaces: [web]\nexpect:", 1))
+    runs = ("--runs-dir", str(tmp_path / "runs"), "--surface", "store", "--mode", "server")
+
+    alone = freshness("run", str(web_only), *runs)
+    assert alone.returncode == 2
+    assert "no scenario given applies to store (they apply to web)" in alone.stderr
+
+    beside = freshness("run", str(web_only), str(SCENARIO), *runs)
+    assert beside.returncode == 0, beside.stdout
+    assert f"skipped {web_only}: it applies to web only" in beside.stdout
+    assert "1 run: 1 passed" in beside.stdout
+
+
 def test_the_console_script_is_installed() -> None:
     assert (
         shutil.which("freshness") is not None

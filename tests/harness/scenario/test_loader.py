@@ -114,9 +114,37 @@ def test_every_problem_of_one_pass_is_listed_each_at_its_line(tmp_path: Path) ->
         " `freshness schema`)",
         f"{tmp_path / 's.yaml'}:14: steps[1].prompt.model_steps[0].usage.input: Input should be"
         " greater than or equal to 0",
-        f"{tmp_path / 's.yaml'}:22: expect.client: Input should be 'pass'",
+        f"{tmp_path / 's.yaml'}:22: expect.client: write `pass`, or a list of the anomalies it"
+        " must raise (`- FROZEN-UNTIL-RELOAD: [sidebar.cost]`)",
     ]
     assert "more problem" not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("expectation", "words"),
+    [
+        # Readouts this scenario never shows: the expectation would require nothing, so a run
+        # that cannot show the bug read as caught, and a wrong `server:` read as pass.
+        ("[{FROZEN-UNTIL-RELOAD: [sidebar.family.cost]}]", "shown only by a scenario with subagents"),
+        ("[{WRONG-TOTAL: [sessions.count]}]", "shown only by a scenario that deletes a session"),
+        ("[{FROZEN-UNTIL-RELOAD: []}]", "at least 1 item"),
+        ("[]", "write `pass`, or a list of the anomalies"),
+    ],
+)
+def test_an_expectation_that_requires_nothing_is_refused(
+    tmp_path: Path, expectation: str, words: str
+) -> None:
+    error = error_for(GOOD.replace("  server: pass", f"  server: {expectation}"), tmp_path)
+
+    assert error.line == 23, str(error)
+    assert words in error.message
+
+
+def test_a_scenario_for_no_surface_is_refused(tmp_path: Path) -> None:
+    error = error_for(GOOD.replace("expect:", "surfaces: []\nexpect:"), tmp_path)
+
+    assert error.line == 19, str(error)
+    assert "surfaces" in error.message
 
 
 def test_cache_write_over_the_openai_wire_is_refused_where_it_is_written(tmp_path: Path) -> None:
