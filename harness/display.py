@@ -24,6 +24,7 @@ UNKNOWN = "unknown"
 NO_VALUE = "—"
 """Shown where a readout has nothing to go on yet (a percent before any model is known)."""
 _CENT = Decimal("0.01")
+_NANO = Decimal("1e-9")
 _WIDE = Context(prec=400)
 """Enough digits to hold any finite float to the cent."""
 _COST = re.compile(r"^\$(?P<amount>[0-9][0-9,]*(?:\.[0-9]+)?)$")
@@ -45,7 +46,10 @@ def format_cost(cost: float | None) -> str:
         return f"${cost:,.2f}"
     # Half up on the amount's decimal digits (its shortest repr), as a person rounds $0.125 on
     # paper: formatting the binary value directly gives "$0.12" there, and "$0.01" for 0.015.
-    cents = Decimal(repr(cost)).quantize(_CENT, rounding=ROUND_HALF_UP, context=_WIDE)
+    # To the nano-dollar first: a total summed in binary floats is 0.004999999999999999 for
+    # 0.005, and no price resolves below a nano-dollar, so nothing real is lost there.
+    nanos = Decimal(repr(cost)).quantize(_NANO, rounding=ROUND_HALF_UP, context=_WIDE)
+    cents = nanos.quantize(_CENT, rounding=ROUND_HALF_UP, context=_WIDE)
     return f"${cents:,.2f}"
 
 

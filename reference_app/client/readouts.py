@@ -16,9 +16,10 @@ Formatting decisions:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 __all__ = [
+    "COST_PRECISION",
     "FOOTER_COST",
     "FOOTER_TOKENS",
     "READOUT_NAMES",
@@ -56,6 +57,11 @@ UNKNOWN_COST = "unknown"
 UNKNOWN_PERCENT = "—"
 
 _CENT = Decimal("0.01")
+_WIDE = Context(prec=400)
+COST_PRECISION = Decimal("1e-9")
+"""Costs are rounded to the nano-dollar before the cent: no price resolves finer, and a total
+summed in binary floats (the server's SQL `cost + ?`) carries noise below it that would
+otherwise move a cent at a half (0.004999999999999999 for 0.005 shows $0.00)."""
 
 
 def format_tokens(tokens: int) -> str:
@@ -79,7 +85,8 @@ def format_cost(cost: float | Decimal | None) -> str:
     # str() of a float is its shortest round-tripping decimal, so 0.125 rounds to 0.13 as a
     # person doing the arithmetic on paper expects, not to 0.12 as binary half-even would.
     amount = cost if isinstance(cost, Decimal) else Decimal(str(cost))
-    cents = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    amount = amount.quantize(COST_PRECISION, rounding=ROUND_HALF_UP, context=_WIDE)
+    cents = amount.quantize(_CENT, rounding=ROUND_HALF_UP, context=_WIDE)
     if cents < 0:
         return f"-${-cents:,.2f}"
     return f"${cents:,.2f}"

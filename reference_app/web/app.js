@@ -77,19 +77,23 @@ function formatPercent(tokens, limit) {
   return `${remainder * 2n >= BigInt(limit) ? whole + 1n : whole}%`;
 }
 
+function roundHalfUp(magnitude, scale, places) {
+  // `magnitude` x 10^-scale, rounded half up to `places` decimal places (returned x 10^places).
+  if (scale <= places) return magnitude * 10n ** BigInt(places - scale);
+  const unit = 10n ** BigInt(scale - places);
+  const whole = magnitude / unit;
+  return (magnitude % unit) * 2n >= unit ? whole + 1n : whole;
+}
+
 function formatCost(cost) {
   if (cost === null) return UNKNOWN_COST;
-  // Round half up (away from zero on a tie) on the decimal digits, as Decimal.quantize does.
+  // Round half up (away from zero on a tie) on the decimal digits, as Decimal.quantize does;
+  // first to the nano-dollar (readouts.py's COST_PRECISION), so that binary noise in a summed
+  // total (0.004999999999999999 for 0.005) cannot move a cent.
   const negative = cost.n < 0n;
   const magnitude = negative ? -cost.n : cost.n;
-  let cents;
-  if (cost.s <= 2) {
-    cents = magnitude * 10n ** BigInt(2 - cost.s);
-  } else {
-    const unit = 10n ** BigInt(cost.s - 2);
-    cents = magnitude / unit;
-    if ((magnitude % unit) * 2n >= unit) cents += 1n;
-  }
+  const nanos = roundHalfUp(magnitude, cost.s, 9);
+  const cents = roundHalfUp(nanos, 9, 2);
   const text = `${groupThousands((cents / 100n).toString())}.${(cents % 100n).toString().padStart(2, "0")}`;
   if (negative && cents > 0n) return `-$${text}`;
   return negative ? `$-${text}` : `$${text}`;

@@ -25,6 +25,8 @@ from harness.scenario.loader import load_scenario
         (1234.565, "$1,234.57"),
         (0.0, "$0.00"),
         (0.004999, "$0.00"),
+        (0.001049 + 0.003951, "$0.01"),  # 0.004999999999999999: float noise below a nano-dollar
+        (0.00499999, "$0.00"),  # a real amount below the half stays below it
         (1_000_000.0, "$1,000,000.00"),
         (1e-20, "$0.00"),
         (5e14 + 0.125, "$500,000,000,000,000.10"),

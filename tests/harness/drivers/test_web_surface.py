@@ -163,6 +163,22 @@ async def test_web_gives_the_store_verdict_and_values(
 
 
 @pytest.mark.usefixtures("needs_chromium")
+async def test_the_page_rounds_a_float_noisy_total_as_the_store_does(tmp_path: Path) -> None:
+    # The server's SQL sum is 0.004999999999999999 for $0.005: the page's formatter must round
+    # it to the nano-dollar first, as the store's does, or web shows $0.00 beside store's $0.01.
+    loaded = load_scenario(SCENARIO.parents[1] / "library" / "half-cent-float-total.yaml")
+    result = await run_scenario(loaded, "both", surfaces=("store", "web"), runs_dir=tmp_path)
+
+    assert result.history.error is None
+    assert result.verdict.ok, result.anomalies
+    last = result.history.checkpoints[-1].readings
+    for surface in ("store", "web"):
+        for name in ("sidebar.cost", "sessions.cost", "footer.cost"):
+            if name in last[surface]:
+                assert (last[surface][name].live, last[surface][name].reload) == ("$0.01",) * 2
+
+
+@pytest.mark.usefixtures("needs_chromium")
 async def test_a_password_protected_server_is_read_with_its_password(tmp_path: Path) -> None:
     agent = await start_agent(tmp_path / "locked", server_fix=True, password="s3cret")
     surface = WebSurface()

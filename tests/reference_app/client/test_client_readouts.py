@@ -57,6 +57,8 @@ def test_percent_without_a_known_limit_is_a_dash(limit: int | None) -> None:
         (0.125, "$0.13"),  # half up on the decimal value, not binary half-even
         (0.005, "$0.01"),
         (0.004999, "$0.00"),
+        (0.001049 + 0.003951, "$0.01"),  # the server's float sum of $0.005
+        (0.00499999, "$0.00"),
         (0.30000000000000004, "$0.30"),
         (Decimal("2.675"), "$2.68"),
         (-0.05, "-$0.05"),
