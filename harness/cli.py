@@ -18,7 +18,7 @@ from pathlib import Path
 
 from harness.choices import parse_choices
 from harness.errors import FreshnessError, ScenarioError
-from harness.scenario.loader import load_scenarios
+from harness.scenario.loader import LoadedScenario, load_scenarios
 from harness.scenario.model import FIX_MODES, SHIPPED, SURFACES, ExpectedAnomaly, RunMode
 
 __all__ = ["main"]
@@ -83,8 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     tui.add_argument("tui_args", nargs=argparse.REMAINDER)
 
     serve = commands.add_parser("serve", help="start the reference agent and a scripted model")
-    serve.add_argument("--port", type=int, default=4096)
-    serve.add_argument("--model-port", type=int, default=0)
+    serve.add_argument("--port", type=_port, default=4096)
+    serve.add_argument("--model-port", type=_port, default=0)
     serve.add_argument("--server-fix", action="store_true", help="publish session totals")
     serve.add_argument("--data-dir", type=Path, default=Path(".freshness/serve"))
     return parser
@@ -99,12 +99,7 @@ def _run(args: argparse.Namespace) -> int:
 
     # Scenarios first: a bad file is found without importing any target (the reference
     # agent's server alone takes seconds to import).
-    paths = args.paths or DEFAULT_PATHS
-    scenarios = load_scenarios(paths)
-    if not scenarios:
-        # Named like every other bad input (`path:line: message`), so an editor or CI log
-        # links it; the folder searched is the place to fix.
-        raise ScenarioError(paths[0], 1, "no scenario files found here (looked for *.yaml)")
+    scenarios = _load(args.paths)
     # A scenario for none of the chosen surfaces would run on nothing, judge nothing and count
     # as passed; it is left out, and said so.
     skipped = [s for s in scenarios if not set(s.scenario.surfaces) & set(args.surface)]
@@ -128,6 +123,12 @@ def _run(args: argparse.Namespace) -> int:
         modes = [SHIPPED]
     run_id = time.strftime("%Y%m%d-%H%M%S")
     runs_dir: Path = args.runs_dir / run_id
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise FreshnessError(
+            f"--runs-dir {args.runs_dir}: cannot make a run folder there ({error.strerror})"
+        ) from None
     console = Console()
     console.print(
         f"[bold]freshness[/] {len(scenarios)} scenario(s) x {len(modes)} mode(s)"
@@ -156,8 +157,28 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK if all(result.verdict.ok for result in results) else EXIT_FAILED
 
 
+def _load(given: list[Path]) -> list[LoadedScenario]:
+    paths = given or DEFAULT_PATHS
+    scenarios = load_scenarios(paths)
+    if not scenarios:
+        # Named like every other bad input (`path:line: message`), so an editor or CI log
+        # links it; the folder searched is the place to fix.
+        raise ScenarioError(paths[0], 1, "no scenario files found here (looked for *.yaml)")
+    return scenarios
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0-65535; 0 picks a free one)")
+    return port
+
+
 def _list(args: argparse.Namespace) -> int:
-    for loaded in load_scenarios(args.paths or DEFAULT_PATHS):
+    for loaded in _load(args.paths):
         scenario = loaded.scenario
         print(f"{loaded.path}  {scenario.name}")
         print(f"    about: {scenario.about}")

@@ -10,6 +10,7 @@ import signal
 import threading
 from pathlib import Path
 
+from harness.errors import FreshnessError
 from harness.model_server import ModelServer, ModelStep, ScriptedModel, ToolCall, Usage
 from reference_app.server.config import AgentConfig, ModelConfig, Price, ProviderConfig
 from reference_app.server.run import EmbeddedServer
@@ -48,7 +49,12 @@ def serve_forever(*, port: int, model_port: int, server_fix: bool, data_dir: Pat
     model = ScriptedModel(model_id=DEMO_MODEL, gated=False)
     model.load(step for _ in range(_TURNS) for step in demo_turn())
     model_server = ModelServer(model, port=model_port)
-    model_url = model_server.start()
+    try:
+        model_url = model_server.start()
+    except OSError as error:
+        raise FreshnessError(
+            f"serve: the scripted model cannot listen on port {model_port} ({error.strerror})"
+        ) from None
     config = AgentConfig(
         models=[
             ModelConfig(
@@ -62,8 +68,15 @@ def serve_forever(*, port: int, model_port: int, server_fix: bool, data_dir: Pat
         port=port,
         server_fix=server_fix,
     )
-    agent = EmbeddedServer(config)
-    url = agent.start()
+    try:
+        agent = EmbeddedServer(config)
+        url = agent.start()
+    except OSError as error:
+        model_server.stop()
+        where = f"port {port}" if error.filename is None else f"data folder {data_dir}"
+        raise FreshnessError(
+            f"serve: the reference agent cannot use {where} ({error.strerror})"
+        ) from None
     print(f"reference agent  {url}   (server fix {'ON' if server_fix else 'OFF'})")
     print(f"scripted model   {model_url}/v1")
     print("try:")

@@ -193,7 +193,8 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
     seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            found = sorted(path.rglob(SCENARIO_GLOB))
+            # A folder that happens to be named x.yaml is not a scenario.
+            found = sorted(file for file in path.rglob(SCENARIO_GLOB) if not file.is_dir())
         elif path.exists():
             found = [path]
         else:

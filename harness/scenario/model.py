@@ -38,7 +38,7 @@ SHIPPED: RunMode = "shipped"
 """The one mode of an agent Freshness did not write: it runs as its authors ship it."""
 SURFACES: tuple[str, ...] = ("store", "protocol", "tui", "terminal", "web")
 
-Dollars = Annotated[float, Field(ge=0, le=1_000_000)]
+Dollars = Annotated[float, Field(ge=0, le=1_000_000, strict=True)]
 
 
 class _Strict(BaseModel):
@@ -55,7 +55,7 @@ class Price(_Strict):
 
 
 class ModelSpec(_Strict):
-    context: Annotated[int, Field(gt=0, le=100_000_000)]
+    context: Annotated[int, Field(gt=0, le=100_000_000, strict=True)]
     price: Price | None = None
     """None: the model has no price, so its spend is unknown (never $0.00)."""
 
@@ -71,9 +71,9 @@ class SessionSpec(_Strict):
 class AgentSpec(_Strict):
     """Settings of the agent under test that a scenario needs (the reference agent's config)."""
 
-    replay_buffer: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    replay_buffer: Annotated[int, Field(ge=1, le=100_000, strict=True)] | None = None
     """How many events the server keeps for Last-Event-ID replay: small forces a resync."""
-    event_faults: bool = False
+    event_faults: Annotated[bool, Field(strict=True)] = False
     """Turn on the agent's test-only event fault injector (`duplicate_event`, `delay_event`)."""
     provider: Literal["openai", "anthropic"] = "openai"
     """The wire format the agent speaks to the scripted model. `openai` (chat completions, what

@@ -44,7 +44,9 @@ __all__ = [
     "UsageSpec",
 ]
 
-TokenCount = Annotated[int, Field(ge=0, le=100_000_000)]
+# Numbers are strict: YAML reads `true` and "100" as a bool and a string, and pydantic would
+# quietly turn them into 1 and 100 tokens.
+TokenCount = Annotated[int, Field(ge=0, le=100_000_000, strict=True)]
 
 
 class _Strict(BaseModel):
@@ -74,7 +76,7 @@ class ModelStepSpec(_Strict):
     """A built-in tool the agent runs before asking the model again (e.g. ``echo``)."""
     tool_args: dict[str, Any] = Field(default_factory=dict)
     usage: UsageSpec
-    repeat: Annotated[int, Field(ge=1, le=1_000)] = 1
+    repeat: Annotated[int, Field(ge=1, le=1_000, strict=True)] = 1
     """This step, this many times in a row: a long agentic turn without a screen of copies."""
     session: str | None = None
     """The child session whose step this is: a subagent's, after the parent's `task` call."""
@@ -197,7 +199,7 @@ class PromptStep(BaseStep):
 
 
 class StepArgs(_SessionArgs):
-    count: Annotated[int, Field(ge=1, le=1_000)] = 1
+    count: Annotated[int, Field(ge=1, le=1_000, strict=True)] = 1
 
 
 class StepStep(BaseStep):
@@ -453,7 +455,7 @@ class AttachClientStep(BaseStep):
 
 
 class RepeatArgs(_Strict):
-    times: Annotated[int, Field(ge=1, le=1_000)]
+    times: Annotated[int, Field(ge=1, le=1_000, strict=True)]
     steps: Annotated[list[Step], Field(min_length=1, max_length=100)]
 
 

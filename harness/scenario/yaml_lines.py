@@ -22,7 +22,10 @@ MAX_BYTES = 1_000_000
 MAX_DEPTH = 40
 MAX_VALUES = 200_000
 
+MAX_NUMBER_CHARS = 30
+
 Path_ = tuple[str | int, ...]
+_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
@@ -87,12 +90,27 @@ class _Builder:
             ]
         if not isinstance(node, yaml.ScalarNode):
             raise self.fail(node, "unsupported YAML node")
+        if node.tag in _NUMBER_TAGS:
+            self.check_number(node)
         try:
             # The composer already resolved the tag (int, float, bool, null, str); the safe
             # constructor turns it into the value and refuses any python/* tag.
             return self.constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as error:
-            raise self.fail(node, f"cannot read this value: {error}") from None
+        except (yaml.YAMLError, ValueError) as error:
+            raise self.fail(node, f"cannot read this value: {_one_line(str(error))}") from None
+
+    def check_number(self, node: yaml.ScalarNode) -> None:
+        # YAML 1.1 reads 1:30:00 as base 60, and PyYAML's conversion of it is quadratic in its
+        # length (a 660 KB one took 42 s); no scenario number needs it, or more than 30 digits.
+        if ":" in node.value:
+            raise self.fail(
+                node, f"{node.value[:40]!r} reads as a base-60 number; quote it if it is text"
+            )
+        if len(node.value) > MAX_NUMBER_CHARS:
+            raise self.fail(
+                node, f"a number of {len(node.value):,} characters; the limit is"
+                f" {MAX_NUMBER_CHARS} (quote it if it is text)"
+            )
 
 
 _OPENS = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
@@ -119,19 +137,31 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _read_bounded(path: Path) -> str:
+    # Only a regular file: a FIFO blocks forever and /dev/zero never ends; and never more than
+    # the limit is read, whatever stat said (a special file reports size 0).
+    try:
+        if not path.is_file():
+            kind = "a folder" if path.is_dir() else "not a regular file"
+            raise ScenarioError(path, 1, f"cannot read the file: it is {kind}")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as error:
+        raise ScenarioError(path, 1, f"cannot read the file: {error.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        size = path.stat().st_size
+        shown = f"{size:,} bytes" if size > MAX_BYTES else f"over {MAX_BYTES:,} bytes"
+        raise ScenarioError(path, 1, f"file is {shown}; the limit is {MAX_BYTES:,}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(path, 1, f"not UTF-8 text ({error.reason})") from None
+
+
 def load_yaml_with_lines(path: Path, text: str | None = None) -> LoadedYaml:
     """Read one YAML document from ``path`` safely, keeping the line of every value."""
     if text is None:
-        try:
-            size = path.stat().st_size
-        except OSError as error:
-            raise ScenarioError(path, 1, f"cannot read the file: {error.strerror}") from None
-        if size > MAX_BYTES:
-            raise ScenarioError(path, 1, f"file is {size:,} bytes; the limit is {MAX_BYTES:,}")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as error:
-            raise ScenarioError(path, 1, f"not UTF-8 text ({error.reason})") from None
+        text = _read_bounded(path)
     elif len(text.encode()) > MAX_BYTES:
         raise ScenarioError(path, 1, f"document is over the {MAX_BYTES:,}-byte limit")
     try:

@@ -7,6 +7,7 @@ cases start at once because interpreter start-up, not loading, is what takes tim
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import subprocess
@@ -74,6 +75,21 @@ def empty_folder(folder: Path) -> Path:
     return folder
 
 
+def folder_named_yaml(folder: Path) -> Path:
+    (folder / "looks-like.yaml").mkdir()
+    return folder
+
+
+def fifo(folder: Path) -> Path:
+    path = folder / "pipe.yaml"
+    os.mkfifo(path)  # opening it for reading would wait for a writer forever
+    return path
+
+
+def dev_zero(_folder: Path) -> Path:
+    return Path("/dev/zero")  # endless: a read without a bound fills memory
+
+
 # name -> (how to make the input, words the one-line message must contain)
 CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "malformed-yaml": (write_text("version: 1\nsteps: [open: main\n"), "invalid YAML"),
@@ -100,6 +116,16 @@ CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "not-a-mapping": (write_text("- just\n- a list\n"), "Input should be"),
     "empty-file": (write_text(""), "empty"),
     "no-scenarios-in-folder": (empty_folder, "no scenario files"),
+    "five-thousand-digits": (write_text(GOOD.replace("input: 12000", "input: " + "9" * 5000)),
+                             "the limit is 30"),
+    "base-60-number": (write_text(GOOD.replace("context: 100000", "context: " + "5:" * 300_000 + "5")),
+                       "base-60"),
+    "bool-as-tokens": (write_text(GOOD.replace("input: 12000", "input: true")), "valid integer"),
+    "string-as-tokens": (write_text(GOOD.replace("input: 12000", 'input: "12000"')),
+                         "valid integer"),
+    "folder-named-yaml": (folder_named_yaml, "no scenario files"),
+    "fifo": (fifo, "not a regular file"),
+    "dev-zero": (dev_zero, "not a regular file"),
 }
 
 

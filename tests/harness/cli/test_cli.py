@@ -33,7 +33,7 @@ def test_a_broken_scenario_is_one_line_with_its_line_number_and_exit_2(tmp_path:
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"freshness: {broken}:16: steps[1].prompt.model_steps[0].usage.input:"
-        " Input should be a valid integer, unable to parse string as an integer"
+        " Input should be a valid integer"
     ]
     assert "Traceback" not in done.stderr
 
@@ -165,6 +165,58 @@ def test_a_scenario_for_other_surfaces_is_skipped_and_said_not_counted_passed(
     assert beside.returncode == 0, beside.stdout
     assert f"skipped {web_only}: it applies to web only" in beside.stdout
     assert "1 run: 1 passed" in beside.stdout
+
+
+def test_a_runs_dir_that_cannot_hold_runs_is_bad_input(tmp_path: Path) -> None:
+    occupied = tmp_path / "a-file"
+    occupied.write_text("")
+
+    done = freshness("run", str(SCENARIO), "--mode", "none", "--runs-dir", str(occupied))
+
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"freshness: --runs-dir {occupied}: cannot make a run folder there (Not a directory)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--port", "99999"], "99999 is not a port (0-65535"),
+        (["--port", "0", "--data-dir", "{file}"], "cannot use data folder {file} (Not a directory)"),
+    ],
+)
+def test_serve_refuses_what_it_cannot_use_in_one_line(
+    tmp_path: Path, args: list[str], words: str
+) -> None:
+    occupied = tmp_path / "a-file"
+    occupied.write_text("")
+
+    done = freshness("serve", *(a.format(file=occupied) for a in args))
+
+    assert done.returncode == 2
+    assert words.format(file=occupied) in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = freshness("serve", "--port", str(port), "--data-dir", str(tmp_path / "data"))
+
+    assert done.returncode == 2
+    assert f"cannot use port {port} (Address already in use)" in done.stderr
+
+
+def test_list_of_a_folder_without_scenarios_is_bad_input(tmp_path: Path) -> None:
+    done = freshness("list", str(tmp_path))
+
+    assert done.returncode == 2
+    assert f"{tmp_path}:1: no scenario files found here" in done.stderr
 
 
 def test_the_console_script_is_installed() -> None:
