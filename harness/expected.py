@@ -197,6 +197,14 @@ class ExpectedState:
             raise ScenarioArithmeticError(
                 "a turn is still running in this session; `finish` it before the next prompt"
             )
+        busy = [other for other, held in self.sessions.items() if held.pending and other != name]
+        if busy:
+            # The scripted model answers requests in the order they arrive, and `step` releases
+            # the next one whichever session sent it: two turns at once cannot be scripted.
+            raise ScenarioArithmeticError(
+                f"a turn is still running in {busy[0]!r}; `finish` it before prompting"
+                f" {name!r} (the scripted model plays one turn at a time)"
+            )
         price, context = totals.price, totals.context
         if model is not None:
             if model not in self.models:

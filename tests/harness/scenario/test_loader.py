@@ -140,6 +140,20 @@ def test_an_expectation_that_requires_nothing_is_refused(
     assert words in error.message
 
 
+def test_two_turns_at_once_are_refused_where_the_second_starts(tmp_path: Path) -> None:
+    # Each `step` releases the model's next answer whichever session asked: it used to load and
+    # then time out at the first step of the second session.
+    text = GOOD.replace("  main: {title: Work, model: paid}\n",
+                        "  main: {title: Work, model: paid}\n  other: {model: paid}\n")
+    text = text.replace("  - step\n", "  - step\n  - prompt:\n      session: other\n"
+                        "      text: also\n      model_steps: [{usage: {input: 1}}]\n", 1)
+
+    error = error_for(text, tmp_path)
+
+    assert error.line == 18, str(error)
+    assert "a turn is still running in 'main'; `finish` it before prompting 'other'" in error.message
+
+
 def test_a_scenario_for_no_surface_is_refused(tmp_path: Path) -> None:
     error = error_for(GOOD.replace("expect:", "surfaces: []\nexpect:"), tmp_path)
 
