@@ -312,11 +312,13 @@ class _Play:
             raise TargetError(f"the one-shot run failed: {stderr.decode(errors='replace')}")
 
     async def attach_client(self) -> None:
-        for surface in list(self.surfaces):
-            if surface.name not in SURFACE_FACTORIES:
-                continue  # already a second one
+        windows = sum(1 for surface in self.surfaces if "#" in surface.name)
+        firsts = [s for s in self.surfaces if s.name in SURFACE_FACTORIES]
+        number = windows // max(len(firsts), 1) + 2
+        for surface in firsts:
+            # Each attach is one more window of every surface: store#2, then store#3, ...
             second = SURFACE_FACTORIES[surface.name]()
-            second.name = f"{surface.name}#2"
+            second.name = f"{surface.name}#{number}"
             _show_optional(second, self.shows)
             await second.attach(self.target.info)
             if self.open_name is not None:
