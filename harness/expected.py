@@ -103,6 +103,11 @@ class SessionTotals:
             self.shows_tokens = True
             if self.turns:
                 self.turns[-1] = (step.usage.total, step.context)
+        elif self.turns:
+            # The turn's message takes each step's tokens as they are, so a step that reports
+            # none leaves it with none, and the context readouts fall back past it.
+            self.turns[-1] = (0, step.context)
+            self._follow_last_message()
         self.token_sum += step.usage.total
         self.steps_done += 1
 
