@@ -46,6 +46,7 @@ __all__ = [
     "READY_SELECTOR",
     "BrowserUnavailableError",
     "WebSurface",
+    "browser_env",
     "chromium_executable",
     "epoch_to_monotonic",
 ]
@@ -136,6 +137,21 @@ class BrowserUnavailableError(FreshnessError):
     """Chromium is missing or would not start; says how to install it."""
 
 
+def browser_env(workdir: Path) -> dict[str, str]:
+    """The browser's environment: the user's, with a home of its own in the run's folder.
+    Chromium writes its crash-report database and dconf settings under HOME and the XDG
+    folders even with a temporary profile; a run must leave the user's home untouched."""
+    home = (workdir / "browser-home").resolve()
+    for sub in (".config", ".cache"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+    }
+
+
 def chromium_executable() -> str:
     """The Chromium to launch: $CHROMIUM_PATH, else Debian's build; raises with the fix."""
     given = os.environ.get("CHROMIUM_PATH")
@@ -199,7 +215,8 @@ class WebSurface:
         self._playwright = await async_playwright().start()
         try:
             self._browser = await self._playwright.chromium.launch(
-                executable_path=executable, args=list(CHROMIUM_ARGS), headless=True
+                executable_path=executable, args=list(CHROMIUM_ARGS), headless=True,
+                env=browser_env(Path(target.workdir)),
             )
         except PlaywrightError as error:
             await self._playwright.stop()

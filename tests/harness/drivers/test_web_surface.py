@@ -163,6 +163,28 @@ async def test_web_gives_the_store_verdict_and_values(
 
 
 @pytest.mark.usefixtures("needs_chromium")
+async def test_the_browser_leaves_the_users_home_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chromium writes crash reports and dconf settings under HOME even with a temporary profile.
+    home = tmp_path / "user-home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    surface = WebSurface()
+    run_folder = tmp_path / "run"
+    try:
+        await surface.attach(TargetInfo("http://127.0.0.1:9", client_fix=False, context_limits={},
+                                        workdir=str(run_folder)))
+    finally:
+        await surface.close()
+
+    assert list(home.iterdir()) == []
+    assert (run_folder / "browser-home").is_dir()
+
+
+@pytest.mark.usefixtures("needs_chromium")
 async def test_the_page_rounds_a_float_noisy_total_as_the_store_does(tmp_path: Path) -> None:
     # The server's SQL sum is 0.004999999999999999 for $0.005: the page's formatter must round
     # it to the nano-dollar first, as the store's does, or web shows $0.00 beside store's $0.01.
