@@ -49,6 +49,7 @@ _WIDTH, _HEIGHT = 620, 250
 _LEFT, _RIGHT, _TOP, _BOTTOM = 66, 14, 34, 52
 _MAX_LABELS = 12
 _LABEL_CHARS = 11
+_CHAR_PX = 6.5
 
 
 @dataclass(frozen=True)
@@ -238,9 +239,12 @@ def chart_svg(history: History, anomalies: Sequence[Anomaly], surface: str, read
         )
         if n % every:
             continue
-        step = checkpoint.label
-        if len(step) > _LABEL_CHARS:
-            step = step[: _LABEL_CHARS - 1] + "…"
+        # As many characters as the labelled columns have room for (11px text is about 6.5px a
+        # character): "open main" and "prompt" ran into each other on a chart of nine steps.
+        fits = min(_LABEL_CHARS, int(column * every / _CHAR_PX) - 1)
+        step = checkpoint.label if fits >= 3 else ""
+        if len(step) > fits:
+            step = step[: fits - 1] + "…"
         parts.append(
             f'<text class="axis" x="{x:.1f}" y="{plot_bottom + 16}" text-anchor="middle">'
             f"cp {checkpoint.index}</text>"

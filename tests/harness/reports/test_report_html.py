@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from harness.history import Reading
@@ -36,6 +37,24 @@ def test_the_frozen_stretch_is_shaded_and_labelled(make_result: MakeResult) -> N
     # Three series, each with a marker at every checkpoint.
     assert frozen.count("<circle") == 8 + 1  # the legend's dot
     assert frozen.count("<polygon") == 8 + 1  # the legend's diamond
+
+
+def test_step_labels_fit_their_columns(make_result: MakeResult) -> None:
+    # Eleven checkpoints in 540px: eleven-character labels ran into each other.
+    history = make_result("none").history
+    last = history.checkpoints[-1]
+    history.checkpoints.extend(
+        replace(last, index=last.index + n, label="rename session") for n in (1, 2, 3)
+    )
+    svg = chart_svg(history, (), "store", "sidebar.cost")
+    labels = re.findall(r'<text class="axis step" x="([0-9.]+)"[^>]*>([^<]*)</text>', svg)
+    xs = [float(x) for x, _ in labels]
+    column = xs[1] - xs[0]
+
+    assert len(labels) == 11
+    assert all(len(text) * 6.5 < column for _, text in labels), labels
+    assert labels[-1][1].startswith("rena")
+    assert labels[-1][1].endswith("…")
 
 
 def test_an_unknown_value_is_a_gap_not_a_zero(make_result: MakeResult) -> None:
