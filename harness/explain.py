@@ -269,7 +269,9 @@ def _suggested(history: History, unexpected: list[tuple[Anomaly, list[str]]]) ->
             for surface in history.surfaces
             if surface not in seen_on
         )
-        where = tuple(sorted(set(seen_on))) if quiet_elsewhere else ()
+        # A second window (store#2) is written as its kind: that is what a scenario names.
+        kinds = {surface.split("#", 1)[0] for surface in seen_on}
+        where = tuple(sorted(kinds)) if quiet_elsewhere else ()
         by_code.setdefault((anomaly.code, where), {}).update(dict.fromkeys(anomaly.readouts))
     items = []
     for (code, where), readouts in by_code.items():
