@@ -137,7 +137,7 @@ class BrowserUnavailableError(FreshnessError):
     """Chromium is missing or would not start; says how to install it."""
 
 
-def browser_env(workdir: Path) -> dict[str, str]:
+def browser_env(workdir: Path) -> dict[str, str | float | bool]:
     """The browser's environment: the user's, with a home of its own in the run's folder.
     Chromium writes its crash-report database and dconf settings under HOME and the XDG
     folders even with a temporary profile; a run must leave the user's home untouched."""
