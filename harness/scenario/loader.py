@@ -105,14 +105,14 @@ def _validation_error(
 ) -> ScenarioError:
     # A union reports every alternative it tried; the one that got furthest into the data says
     # what is wrong there, and an alternative that failed higher up the same path is noise.
+    located = [(_readable_location(tuple(e["loc"]), data), e) for e in error.errors()]
     deepest: dict[tuple[str | int, ...], tuple[tuple[str | int, ...], str, Any]] = {}
-    for problem in sorted(error.errors(), key=lambda e: -len(e["loc"])):
-        real_loc, shown = _readable_location(tuple(problem["loc"]), data)
-        key = real_loc
+    for (real_loc, where), problem in sorted(located, key=lambda item: -len(item[0][0])):
+        key, shown = real_loc, where
         if problem["type"] == "missing" and real_loc == tuple(problem["loc"][:-1]):
             # A missing key is a problem of its own, not a union alternative of its parent.
             key = (*real_loc, problem["loc"][-1])
-            shown = f"{shown}.{problem['loc'][-1]}" if shown else str(problem["loc"][-1])
+            shown = f"{where}.{problem['loc'][-1]}" if where else str(problem["loc"][-1])
         if any(other[: len(key)] == key for other in deepest):
             continue
         deepest[key] = (real_loc, shown, problem)
