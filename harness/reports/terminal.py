@@ -30,7 +30,7 @@ from harness.verdict import Status
 if TYPE_CHECKING:
     from harness.runner import RunResult
 
-__all__ = ["print_report", "render_matrix", "render_staleness"]
+__all__ = ["print_report", "render_matrix", "render_matrix_lines", "render_staleness"]
 
 _ERROR_PREVIEW = 60
 
@@ -77,6 +77,27 @@ def render_matrix(results: Sequence[RunResult]) -> Table:
     return table
 
 
+def render_matrix_lines(results: Sequence[RunResult]) -> Text:
+    """The matrix for a terminal too narrow for its table: a scenario, then a line per mode.
+    (A table squeezed below its width dropped the scenario column to nothing.)"""
+    text = Text()
+    modes = modes_in(results)
+    for row in matrix_rows(results):
+        text.append(row.name, style="bold")
+        text.append("\n")
+        for mode in modes:
+            if mode not in row.by_mode:
+                continue
+            cell = _cell(row.by_mode[mode])
+            text.append(f"  mode={mode:<8} ")
+            for number, line in enumerate(cell.split("\n")):
+                if number:
+                    text.append(" · ", style="dim")
+                text.append_text(line)
+            text.append("\n")
+    return text
+
+
 def render_staleness(results: Sequence[RunResult]) -> RenderableType:
     """How late each readout showed a step's usage, over every run given."""
     rows = staleness_over(results)
@@ -115,8 +136,9 @@ def _failures(results: Sequence[RunResult]) -> list[RenderableType]:
 
 
 def _natural_width(console: Console, table: Table) -> int:
+    """How wide the table is when nothing has to wrap."""
     unbounded = console.options.update_width(1_000)
-    return max(console.width, console.measure(table, options=unbounded).maximum)
+    return console.measure(table, options=unbounded).maximum
 
 
 def print_report(
@@ -129,10 +151,18 @@ def print_report(
     """The full terminal report. ``written`` names the report files already written, by format,
     so that the last lines tell the reader where to look next."""
     matrix = render_matrix(results)
-    # A CI log or a pipe has no width of its own and Rich assumes 80 columns, which squeezed the
-    # scenario column to nothing; a log can be as wide as the table needs, a terminal cannot.
-    width = None if console.is_terminal else _natural_width(console, matrix)
-    console.print(matrix, width=width, crop=width is None)
+    natural = _natural_width(console, matrix)
+    if natural <= console.width:
+        console.print(matrix)
+    elif not console.is_terminal:
+        # A log or a pipe has no width of its own (Rich assumes 80): it can be as wide as the
+        # table needs.
+        console.print(matrix, width=natural, crop=False)
+    else:
+        # A narrow terminal (tox runs commands in an 80-column pseudo-terminal): squeezed, the
+        # table dropped the scenario column to nothing; one line per mode fits any width.
+        console.print(Text("Freshness: scenarios x fix modes", style="italic"))
+        console.print(render_matrix_lines(results), soft_wrap=True)
     console.print()
     # Soft wrap: the explanation's own line breaks are the layout, and a long line stays one line
     # when it is copied out of the terminal or a CI log.

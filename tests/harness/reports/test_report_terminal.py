@@ -51,12 +51,28 @@ def test_a_log_gets_the_whole_matrix_however_narrow_rich_thinks_it_is(
     assert len(header) > 80
 
 
-def test_a_terminal_keeps_its_own_width(matrix_results: list[RunResult]) -> None:
+def test_a_narrow_terminal_gets_a_line_per_mode_with_every_scenario_named(
+    matrix_results: list[RunResult],
+) -> None:
+    # tox runs commands in an 80-column pseudo-terminal: the table squeezed to that width
+    # dropped the scenario column to nothing.
     screen = io.StringIO()
-    console = Console(file=screen, width=80, color_system=None, force_terminal=True)
+    console = Console(file=screen, width=60, color_system=None, force_terminal=True)
     print_report(matrix_results, console)
+    lines = screen.getvalue().splitlines()
 
-    assert max(len(line) for line in screen.getvalue().splitlines()) <= 80
+    assert max(len(line) for line in lines) <= 60
+    names = {result.history.scenario for result in matrix_results}
+    assert names <= set(lines)
+    assert any(line.startswith("  mode=none     store ✓ caught") for line in lines)
+
+
+def test_a_wide_terminal_gets_the_table(matrix_results: list[RunResult]) -> None:
+    screen = io.StringIO()
+    print_report(matrix_results, Console(file=screen, width=200, color_system=None,
+                                         force_terminal=True))
+
+    assert "┃ mode=none" in screen.getvalue()
 
 
 def test_a_mode_that_should_fail_but_passes_reads_missed_with_the_pairs_it_missed(
