@@ -156,8 +156,13 @@ def print_report(
         console.print(matrix)
     elif not console.is_terminal:
         # A log or a pipe has no width of its own (Rich assumes 80): it can be as wide as the
-        # table needs.
-        console.print(matrix, width=natural, crop=False)
+        # table needs. (print(width=) cannot widen past the console's width; the console can.)
+        saved = console.width
+        console.width = natural
+        try:
+            console.print(matrix)
+        finally:
+            console.width = saved
     else:
         # A narrow terminal (tox runs commands in an 80-column pseudo-terminal): squeezed, the
         # table dropped the scenario column to nothing; one line per mode fits any width.

@@ -39,16 +39,26 @@ def test_matrix_names_every_surface_with_a_word_for_its_status(
 
 
 def test_a_log_gets_the_whole_matrix_however_narrow_rich_thinks_it_is(
-    matrix_results: list[RunResult],
+    make_result: MakeResult,
 ) -> None:
-    # Not a terminal (a CI log, a pipe): Rich assumes 80 columns and used to crop the matrix there.
+    # Not a terminal (a CI log, a pipe): Rich assumes 80 columns and used to crop the matrix
+    # there, or squeeze the scenario column to nothing.
+    name = "reconnect-resyncs-past-the-buffer"
+    matrix_results = [
+        make_result(mode, scenario=name, path=f"scenarios/library/{name}.yaml")
+        for mode in ("none", "client", "server", "both")
+    ]
     log = io.StringIO()
     print_report(matrix_results, Console(file=log, width=80, color_system=None))
-    header = next(line for line in log.getvalue().splitlines() if "mode=none" in line)
+    lines = log.getvalue().splitlines()
+    header = next(line for line in lines if "mode=none" in line)
 
     assert "mode=both" in header
     assert "scenario" in header
     assert len(header) > 80
+    # Every row names its scenario in full: the squeezed table had a column of width zero.
+    for result in matrix_results:
+        assert any(line.startswith(f"│ {result.history.scenario} ") for line in lines)
 
 
 def test_a_narrow_terminal_gets_a_line_per_mode_with_every_scenario_named(
